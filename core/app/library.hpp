@@ -1,0 +1,53 @@
+#pragma once
+// A library assembled from its configuration: plugins loaded, origins and metadata sources
+// created, catalog opened. What `mount` and `scan` share.
+
+#include "app/config.hpp"
+#include "catalog/catalog.hpp"
+#include "origins/origin.hpp"
+#include "plugin/registry.hpp"
+#include "scanner/metadata_source.hpp"
+#include "scanner/scanner.hpp"
+#include "vfs/path_template.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace musicfs::app {
+
+// The plugin directories a configuration asks for, the standard one last.
+std::vector<std::filesystem::path> plugin_dirs(const Config& config);
+
+class Library {
+public:
+    // Throws UserError for anything the user can fix (no origin, unknown plugin type, ...).
+    explicit Library(const Config& config);
+
+    const std::string& name() const { return name_; }
+    // <state_dir>/<name>: the catalog, and the log of a detached daemon.
+    const std::string& dir() const { return dir_; }
+    catalog::Catalog& catalog() { return *catalog_; }
+    origins::OriginSet& origins() { return origins_; }
+    std::vector<std::string> source_names() const;
+
+    // True when some origin has never been scanned completely.
+    bool needs_first_scan();
+    scanner::ScanReport scan(unsigned threads);
+    // Rebuilds the tree (without reading files) if the template or sources changed since it
+    // was built. Returns true when it did.
+    bool refresh_tree();
+
+private:
+    // Declared first so that it is destroyed last: instances must go before their plugins.
+    plugin::Registry registry_;
+    origins::OriginSet origins_;
+    std::vector<std::unique_ptr<scanner::MetadataSource>> sources_;
+    vfs::PathTemplate template_;
+    std::string name_;
+    std::string dir_;
+    std::unique_ptr<catalog::Catalog> catalog_;
+};
+
+}  // namespace musicfs::app

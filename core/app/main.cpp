@@ -1,0 +1,3 @@
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) { return musicfs::app::run(argc, argv); }

@@ -1,0 +1,165 @@
+#pragma once
+// The catalog: everything MusicFS knows about a library, in one SQLite database.
+//
+// Two views of it: `Catalog` is the single writer (the scanner and the tree builder), and
+// `CatalogReader` is a per-thread read-only view used by the FUSE handlers. WAL mode lets
+// readers proceed while a writer commits.
+
+#include "catalog/database.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace musicfs::catalog {
+
+inline constexpr std::int64_t kRootIno = 1;
+
+// One tag value; a multi-valued tag is several TagValues with the same key, in order.
+using TagValue = std::pair<std::string, std::string>;
+using TagList = std::vector<TagValue>;
+
+struct AudioInfo {
+    std::string format;
+    std::int64_t duration_ms = 0;
+    std::int64_t bitrate_kbps = 0;
+    std::int64_t sample_rate = 0;
+    std::int64_t channels = 0;
+    std::int64_t bits_per_sample = 0;
+};
+
+// What the catalog remembers of a file on an origin, for incremental scans.
+struct KnownFile {
+    std::int64_t id = 0;
+    std::int64_t size = 0;
+    std::int64_t mtime_ns = 0;
+};
+
+struct UnreadableFile {
+    std::string origin;
+    std::string path;
+    std::string reason;
+};
+
+// A track as the tree builder needs it.
+struct TreeTrack {
+    std::int64_t track_id = 0;
+    std::string path;  // origin-relative path of its file
+    TagList tags;      // effective tags
+};
+
+struct Node {
+    std::int64_t ino = 0;
+    std::int64_t parent = 0;
+    std::string name;
+    std::int64_t track_id = 0;  // 0 for directories
+};
+
+class Catalog {
+public:
+    // Opens or creates the catalog at `path` (creating parent directories) and migrates it.
+    explicit Catalog(const std::string& path);
+
+    Database& db() { return db_; }
+    const std::string& path() const { return db_.path(); }
+
+    std::int64_t ensure_origin(const std::string& name, const std::string& type);
+    // True once a scan of the named origin has completed.
+    bool origin_scanned(const std::string& name);
+    void mark_origin_scanned(std::int64_t origin_id, std::int64_t when_ns);
+
+    std::unordered_map<std::string, KnownFile> known_files(std::int64_t origin_id);
+
+    // Records a readable track with the tags each metadata source gave (source name, tags),
+    // replacing whatever the file had before. Call inside a Transaction.
+    void put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
+                   std::int64_t mtime_ns, const AudioInfo& info,
+                   const std::vector<std::pair<std::string, TagList>>& tags_by_source);
+    // Records a file that could not be read, with the reason. Call inside a Transaction.
+    void put_unreadable(std::int64_t origin_id, const std::string& path, std::int64_t size,
+                        std::int64_t mtime_ns, const std::string& reason);
+    void remove_file(std::int64_t file_id);
+
+    std::vector<UnreadableFile> unreadable_files();
+
+    // Effective tags of every track, ordered by origin and path (the tree builder's input).
+    // `sources` lists metadata sources from highest to lowest precedence.
+    std::vector<TreeTrack> tree_tracks(const std::vector<std::string>& sources);
+
+    // The whole current tree (root excluded).
+    std::vector<Node> nodes();
+    std::int64_t insert_node(std::int64_t parent, const std::string& name, std::int64_t track_id);
+    void delete_node(std::int64_t ino);
+    // Marks the tree as rebuilt from a template and sources described by `signature`: bumps
+    // the generation, records the time.
+    void finish_tree(std::int64_t when_ns, const std::string& signature);
+    // The signature the tree was last built with ("" before the first build).
+    std::string tree_signature();
+
+private:
+    Database db_;
+    Statement insert_file_;
+    Statement delete_track_of_file_;
+    Statement insert_track_;
+    Statement delete_tags_;
+    Statement insert_tag_;
+    Statement insert_node_;
+    Statement delete_node_;
+};
+
+// Attributes of a node, as FUSE needs them.
+struct NodeAttr {
+    std::int64_t ino = 0;
+    bool is_dir = false;
+    std::int64_t size = 0;
+    std::int64_t mtime_ns = 0;
+};
+
+struct DirEntry {
+    std::string name;
+    NodeAttr attr;
+};
+
+struct FileLocation {
+    std::string origin;
+    std::string path;
+    std::int64_t track_id = 0;
+};
+
+// A read-only view for one thread. Statements are prepared once and reused.
+class CatalogReader {
+public:
+    explicit CatalogReader(const std::string& path);
+
+    std::optional<NodeAttr> lookup(std::int64_t parent, std::string_view name);
+    std::optional<NodeAttr> getattr(std::int64_t ino);
+    // Children of `parent` with ino > after_ino, in ino order, at most `limit`.
+    std::vector<DirEntry> readdir(std::int64_t parent, std::int64_t after_ino, std::size_t limit);
+    std::optional<FileLocation> location(std::int64_t ino);
+    // Effective tags of the track behind `ino` (empty for directories).
+    TagList tags(std::int64_t ino, const std::vector<std::string>& sources);
+    // Number of tracks and their total size, for statfs.
+    std::pair<std::int64_t, std::int64_t> totals();
+
+private:
+    NodeAttr attr_from(const Statement& st, int first_col) const;
+
+    Database db_;
+    Statement lookup_;
+    Statement getattr_;
+    Statement readdir_;
+    Statement location_;
+    Statement tags_;
+    Statement totals_;
+};
+
+// Picks, for each key, the values of the highest-precedence source that has it. `rows` are
+// (source, key, value) in (key, idx) order; sources not listed rank below the listed ones.
+TagList effective_tags(const std::vector<std::tuple<std::string, std::string, std::string>>& rows,
+                       const std::vector<std::string>& sources);
+
+}  // namespace musicfs::catalog

@@ -1,0 +1,132 @@
+#include "catalog/database.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+
+namespace musicfs::catalog {
+namespace {
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+    throw DatabaseError(fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
+                        rc);
+}
+}  // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+    if (rc != SQLITE_OK) fail(db, rc, fmt::format("preparing `{}`", sql));
+}
+
+Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
+    other.stmt_ = nullptr;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    if (const int rc = sqlite3_bind_int64(stmt_, index, value); rc != SQLITE_OK)
+        fail(db_, rc, "binding an integer");
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+    if (const int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(),
+                                           SQLITE_TRANSIENT, SQLITE_UTF8);
+        rc != SQLITE_OK)
+        fail(db_, rc, "binding text");
+    return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+    if (const int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(),
+                                           SQLITE_TRANSIENT);
+        rc != SQLITE_OK)
+        fail(db_, rc, "binding a blob");
+    return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+    if (const int rc = sqlite3_bind_null(stmt_, index); rc != SQLITE_OK)
+        fail(db_, rc, "binding null");
+    return *this;
+}
+
+bool Statement::step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, rc, fmt::format("running `{}`", sqlite3_sql(stmt_)));
+}
+
+void Statement::run() {
+    try {
+        while (step()) {
+        }
+    } catch (...) {
+        reset();
+        throw;
+    }
+    reset();
+}
+
+void Statement::reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+}
+
+std::string_view Statement::text(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string_view(p, static_cast<std::size_t>(n)) : std::string_view{};
+}
+
+Database::Database(const std::string& path, Mode mode) : path_(path) {
+    const int flags = (mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY
+                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    if (const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr); rc != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw DatabaseError(fmt::format("cannot open catalog {}: {}", path, msg), rc);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    // Readers and the scanner may overlap; wait for each other rather than fail.
+    sqlite3_busy_timeout(db_, 10'000);
+    if (mode == Mode::ReadWrite) {
+        exec("PRAGMA journal_mode=WAL");
+        exec("PRAGMA synchronous=NORMAL");
+    }
+    exec("PRAGMA foreign_keys=ON");
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+void Database::exec(std::string_view sql) {
+    char* err = nullptr;
+    const std::string s(sql);
+    if (const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        throw DatabaseError(fmt::format("catalog {}: {}", path_, msg), rc);
+    }
+}
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+    if (done_) return;
+    try {
+        db_.exec("ROLLBACK");
+    } catch (const std::exception& e) {
+        spdlog::error("rolling back a catalog transaction failed: {}", e.what());
+    }
+}
+
+void Transaction::commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+}
+
+}  // namespace musicfs::catalog

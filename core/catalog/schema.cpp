@@ -1,0 +1,99 @@
+#include "catalog/schema.hpp"
+
+#include "util/error.hpp"
+
+#include <array>
+
+namespace musicfs::catalog {
+namespace {
+
+// migrations[i] takes the schema from version i to i+1. Append only; never edit a shipped one.
+constexpr std::array<const char*, kSchemaVersion> kMigrations = {
+    // 0 -> 1: origins, files, tracks, per-source tags and the materialised virtual tree.
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value ANY
+) STRICT;
+
+CREATE TABLE origins (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  type         TEXT NOT NULL,
+  last_scan_ns INTEGER          -- NULL until a scan of this origin completed
+) STRICT;
+
+-- Every file seen on an origin that looks like audio. `error` is set when it could not be read
+-- or parsed; such files have no track.
+CREATE TABLE files (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  origin_id INTEGER NOT NULL REFERENCES origins(id) ON DELETE CASCADE,
+  path      BLOB NOT NULL,      -- origin-relative; bytes, since names need not be UTF-8
+  size      INTEGER NOT NULL,
+  mtime_ns  INTEGER NOT NULL,
+  error     TEXT,
+  UNIQUE (origin_id, path)
+) STRICT;
+
+CREATE TABLE tracks (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  file_id         INTEGER NOT NULL UNIQUE REFERENCES files(id) ON DELETE CASCADE,
+  format          TEXT NOT NULL,
+  duration_ms     INTEGER,
+  bitrate_kbps    INTEGER,
+  sample_rate     INTEGER,
+  channels        INTEGER,
+  bits_per_sample INTEGER
+) STRICT;
+
+-- Tag values per metadata source; a multi-valued tag has one row per value (idx = order).
+CREATE TABLE tags (
+  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  source   TEXT NOT NULL,
+  key      TEXT NOT NULL,
+  idx      INTEGER NOT NULL,
+  value    TEXT NOT NULL,
+  PRIMARY KEY (track_id, source, key, idx)
+) STRICT, WITHOUT ROWID;
+
+-- The virtual tree. AUTOINCREMENT so an inode number is never reused for another path: the
+-- kernel and media servers key their caches on it. Directories have no track.
+CREATE TABLE nodes (
+  ino      INTEGER PRIMARY KEY AUTOINCREMENT,
+  parent   INTEGER NOT NULL,
+  name     BLOB NOT NULL,
+  track_id INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+  UNIQUE (parent, name)
+) STRICT;
+CREATE INDEX nodes_by_parent ON nodes(parent, ino);
+CREATE INDEX nodes_by_track ON nodes(track_id) WHERE track_id IS NOT NULL;
+
+INSERT INTO nodes (ino, parent, name, track_id) VALUES (1, 0, X'', NULL);
+INSERT INTO meta (key, value) VALUES ('tree_generation', 0), ('tree_built_ns', 0);
+)sql",
+};
+
+int read_version(Database& db) {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    auto st = db.prepare("SELECT version FROM schema_version");
+    return st.step() ? static_cast<int>(st.int64(0)) : 0;
+}
+
+}  // namespace
+
+void migrate(Database& db) {
+    Transaction tx(db);
+    const int version = read_version(db);
+    if (version > kSchemaVersion) {
+        throw UserError("catalog {} has schema version {}, newer than this musicfs ({}); "
+                        "upgrade musicfs or use another --state-dir",
+                        db.path(), version, kSchemaVersion);
+    }
+    if (version == kSchemaVersion) return;
+    for (int v = version; v < kSchemaVersion; ++v) db.exec(kMigrations[static_cast<std::size_t>(v)]);
+    db.exec("DELETE FROM schema_version");
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, kSchemaVersion).run();
+    tx.commit();
+}
+
+}  // namespace musicfs::catalog

@@ -1,0 +1,14 @@
+#pragma once
+
+#include "catalog/database.hpp"
+
+namespace musicfs::catalog {
+
+// The schema version this build writes. Catalogs from older builds are migrated forward on
+// open; a catalog from a newer build is refused rather than misread.
+inline constexpr int kSchemaVersion = 1;
+
+// Brings `db` to kSchemaVersion inside one transaction.
+void migrate(Database& db);
+
+}  // namespace musicfs::catalog

@@ -1,0 +1,76 @@
+#pragma once
+// The FUSE low-level operations over the catalog's tree. This folder is the only place that
+// calls fuse_reply_*: every handler ends in exactly one reply, is noexcept, and maps anything
+// thrown to EIO after logging it.
+
+#include "catalog/catalog.hpp"
+#include "origins/origin.hpp"
+
+#include <fuse_lowlevel.h>
+
+#include <string>
+#include <vector>
+
+namespace musicfs::fuse {
+
+struct FsOptions {
+    double entry_timeout = 60.0;  // seconds the kernel may cache names (and missing names)
+    double attr_timeout = 60.0;   // seconds the kernel may cache attributes
+    std::vector<std::string> sources;  // metadata sources, highest precedence first
+};
+
+class Filesystem {
+public:
+    Filesystem(std::string catalog_path, origins::OriginSet& origins, FsOptions options);
+
+    // The operation table to hand to fuse_session_new (userdata: this Filesystem).
+    static const fuse_lowlevel_ops& operations();
+
+    // This thread's catalog view (opened on first use; FUSE worker threads come and go).
+    catalog::CatalogReader& reader();
+    origins::OriginSet& origins() { return origins_; }
+    const FsOptions& options() const { return options_; }
+
+    // stat(2) attributes for a node.
+    struct stat to_stat(const catalog::NodeAttr& a) const;
+
+private:
+    std::string catalog_path_;
+    origins::OriginSet& origins_;
+    FsOptions options_;
+    uid_t uid_;
+    gid_t gid_;
+};
+
+// The Filesystem a request belongs to.
+inline Filesystem& fs_of(fuse_req_t req) {
+    return *static_cast<Filesystem*>(fuse_req_userdata(req));
+}
+
+// Runs `body` (which must reply), replying EIO if it throws. Handlers are thin wrappers over
+// this so that no exception ever reaches libfuse.
+template <typename Body>
+void guarded(fuse_req_t req, const char* op, Body&& body) noexcept;
+
+void log_op_failure(const char* op, const char* what) noexcept;
+
+template <typename Body>
+void guarded(fuse_req_t req, const char* op, Body&& body) noexcept {
+    try {
+        body();
+    } catch (const std::exception& e) {
+        log_op_failure(op, e.what());
+        fuse_reply_err(req, EIO);
+    } catch (...) {
+        log_op_failure(op, "unknown exception");
+        fuse_reply_err(req, EIO);
+    }
+}
+
+// Operation groups, each in its own file; they fill their part of the table.
+void add_tree_ops(fuse_lowlevel_ops& ops);      // init, lookup, getattr, readdir(plus), statfs
+void add_file_ops(fuse_lowlevel_ops& ops);      // open, read, release
+void add_xattr_ops(fuse_lowlevel_ops& ops);     // getxattr, listxattr
+void add_readonly_ops(fuse_lowlevel_ops& ops);  // every modifying op: EROFS
+
+}  // namespace musicfs::fuse

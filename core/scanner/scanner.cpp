@@ -1,0 +1,228 @@
+#include "scanner/scanner.hpp"
+
+#include "util/error.hpp"
+#include "util/utf8.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace musicfs::scanner {
+namespace {
+
+// Directory depth past which the walk stops: guards against link cycles an origin could not
+// detect (e.g. two sibling links pointing at each other's parents).
+constexpr int kMaxDepth = 48;
+// Results written per catalog transaction.
+constexpr std::size_t kBatch = 256;
+
+struct Candidate {
+    std::string path;
+    std::int64_t size;
+    std::int64_t mtime_ns;
+    bool is_new;
+};
+
+struct Outcome {
+    const Candidate* file;
+    MetadataResult meta;            // meta.rc != 0: unreadable, meta.reason says why
+    // (source, tags) for each source that understood the file, in precedence order.
+    std::vector<std::pair<std::string, catalog::TagList>> tags_by_source;
+};
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string printable(std::string_view path) { return utf8::repair(path); }
+
+}  // namespace
+
+bool looks_like_audio(std::string_view name) {
+    static constexpr std::string_view kExtensions[] = {
+        "flac", "mp3", "mp2", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4", "aac", "wav",
+        "aif",  "aiff", "aifc", "wv", "ape", "mpc", "wma", "asf", "tta", "dsf"};
+    const auto dot = name.rfind('.');
+    if (dot == std::string_view::npos || dot == 0) return false;
+    std::string ext(name.substr(dot + 1));
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
+}
+
+Scanner::Scanner(catalog::Catalog& catalog, origins::OriginSet& origins,
+                 std::vector<std::unique_ptr<MetadataSource>>& sources,
+                 const vfs::PathTemplate& tmpl, ScanOptions options)
+    : catalog_(catalog), origins_(origins), sources_(sources), template_(tmpl), options_(options) {}
+
+ScanReport Scanner::run() {
+    const auto start = std::chrono::steady_clock::now();
+    ScanReport report;
+    for (auto& [name, origin] : origins_) scan_origin(*origin, report);
+    report.tree = rebuild_tree();
+    report.unreadable = catalog_.unreadable_files();
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+vfs::TreeStats Scanner::rebuild_tree() {
+    std::vector<std::string> names;
+    for (const auto& s : sources_) names.push_back(s->name());
+    return vfs::rebuild_tree(catalog_, template_, names);
+}
+
+void Scanner::scan_origin(origins::Origin& origin, ScanReport& report) {
+    const std::int64_t origin_id = catalog_.ensure_origin(origin.name(), origin.plugin().name());
+    auto known = catalog_.known_files(origin_id);
+
+    // 1. Walk the origin. Directories that cannot be listed are remembered: files the catalog
+    //    has under them are kept rather than dropped for a passing error.
+    std::vector<Candidate> todo;
+    std::vector<std::string> unlisted;
+    std::vector<std::pair<std::string, int>> stack{{"", 0}};
+    while (!stack.empty()) {
+        auto [dir, depth] = std::move(stack.back());
+        stack.pop_back();
+        const int rc = origin.list(dir, [&](std::string_view name, const mfs_origin_stat_t& st) {
+            std::string path = dir.empty() ? std::string(name) : dir + "/" + std::string(name);
+            if (st.type == MFS_ENTRY_DIRECTORY) {
+                if (depth + 1 < kMaxDepth)
+                    stack.emplace_back(std::move(path), depth + 1);
+                else
+                    spdlog::warn("{}: {}: deeper than {} directories; not scanned", origin.name(),
+                                 printable(path), kMaxDepth);
+            } else if (st.type == MFS_ENTRY_FILE && looks_like_audio(name)) {
+                ++report.files;
+                const auto size = static_cast<std::int64_t>(st.size);
+                if (auto it = known.find(path); it != known.end()) {
+                    const bool same = it->second.size == size && it->second.mtime_ns == st.mtime_ns;
+                    known.erase(it);
+                    if (same) {
+                        ++report.unchanged;
+                        return true;
+                    }
+                    todo.push_back({std::move(path), size, st.mtime_ns, false});
+                } else {
+                    todo.push_back({std::move(path), size, st.mtime_ns, true});
+                }
+            }
+            return true;
+        });
+        if (rc != 0) {
+            spdlog::warn("{}: cannot list {}: {}", origin.name(),
+                         dir.empty() ? "its root" : printable(dir), errno_text(rc));
+            if (dir.empty()) throw UserError("origin '{}' cannot be listed: {}", origin.name(),
+                                             errno_text(rc));
+            unlisted.push_back(dir + "/");
+        }
+    }
+    spdlog::info("{}: {} audio files, {} to read", origin.name(), report.files, todo.size());
+
+    // 2. Read new and changed files on worker threads; this thread is the only catalog writer.
+    std::atomic<std::size_t> next{0};
+    std::mutex mu;  // guards `done` and `finished`
+    std::condition_variable cv;
+    std::deque<Outcome> done;
+    unsigned finished = 0;
+    const unsigned threads = std::max(
+        1u, std::min<unsigned>(options_.threads ? options_.threads
+                                                : std::max(1u, std::thread::hardware_concurrency()),
+                               static_cast<unsigned>(todo.size())));
+    auto worker = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < todo.size();) {
+            const Candidate& c = todo[i];
+            Outcome out{&c, {}, {}};
+            int err = 0;
+            auto file = origin.open(c.path, err);
+            if (!file) {
+                out.meta.rc = err;
+                out.meta.reason = "cannot open: " + errno_text(err);
+            } else {
+                // Every source is asked; the first that understands the file gives format and
+                // properties, and each contributes its tags under its own name.
+                bool any = false;
+                MetadataResult first_error;
+                for (auto& source : sources_) {
+                    MetadataResult r = source->read(c.path, static_cast<std::uint64_t>(c.size), *file);
+                    if (r.rc != 0) {
+                        if (first_error.rc == 0 || first_error.rc == -ENOTSUP) first_error = std::move(r);
+                        continue;
+                    }
+                    if (!any) out.meta.info = r.info;
+                    any = true;
+                    out.tags_by_source.emplace_back(source->name(), std::move(r.tags));
+                }
+                if (!any) {
+                    out.meta = std::move(first_error);
+                    if (out.meta.rc == 0) {
+                        out.meta.rc = -ENOTSUP;
+                        out.meta.reason = "no metadata source is configured";
+                    }
+                } else if (out.meta.info.format.empty()) {
+                    out.meta.info.format = "unknown";
+                }
+            }
+            std::lock_guard lock(mu);
+            done.push_back(std::move(out));
+            cv.notify_one();
+        }
+        std::lock_guard lock(mu);
+        ++finished;
+        cv.notify_one();
+    };
+    std::vector<std::jthread> pool;
+    if (!todo.empty())
+        for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+
+    std::size_t written = 0;
+    while (written < todo.size()) {
+        std::deque<Outcome> batch;
+        {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return done.size() >= kBatch || finished == pool.size() ||
+                                       written + done.size() == todo.size(); });
+            batch.swap(done);
+        }
+        if (batch.empty()) break;
+        catalog::Transaction tx(catalog_.db());
+        for (auto& o : batch) {
+            const Candidate& c = *o.file;
+            if (o.meta.rc != 0) {
+                spdlog::info("{}: {}: unreadable: {}", origin.name(), printable(c.path),
+                             o.meta.reason);
+                catalog_.put_unreadable(origin_id, c.path, c.size, c.mtime_ns, o.meta.reason);
+            } else {
+                catalog_.put_track(origin_id, c.path, c.size, c.mtime_ns, o.meta.info,
+                                   o.tags_by_source);
+            }
+            ++(c.is_new ? report.added : report.changed);
+        }
+        tx.commit();
+        written += batch.size();
+    }
+    pool.clear();
+
+    // 3. Forget files that are gone (but not those under a directory that failed to list).
+    catalog::Transaction tx(catalog_.db());
+    for (const auto& [path, file] : known) {
+        const bool hidden = std::any_of(unlisted.begin(), unlisted.end(), [&](const auto& d) {
+            return path.compare(0, d.size(), d) == 0;
+        });
+        if (hidden) continue;
+        catalog_.remove_file(file.id);
+        ++report.removed;
+    }
+    catalog_.mark_origin_scanned(origin_id, now_ns());
+    tx.commit();
+}
+
+}  // namespace musicfs::scanner

@@ -1,0 +1,58 @@
+#pragma once
+// The scanner: walks every origin, reads the tags of new and changed files, records them in
+// the catalog and rebuilds the tree. Incremental: a file whose (size, mtime) the catalog
+// already holds is not opened again.
+
+#include "catalog/catalog.hpp"
+#include "origins/origin.hpp"
+#include "scanner/metadata_source.hpp"
+#include "vfs/path_template.hpp"
+#include "vfs/tree_builder.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace musicfs::scanner {
+
+struct ScanReport {
+    std::int64_t files = 0;  // audio files seen on the origins
+    std::int64_t added = 0;
+    std::int64_t changed = 0;
+    std::int64_t unchanged = 0;
+    std::int64_t removed = 0;
+    std::vector<catalog::UnreadableFile> unreadable;  // all unreadable files now in the catalog
+    vfs::TreeStats tree;
+    double seconds = 0;
+};
+
+struct ScanOptions {
+    unsigned threads = 0;  // 0: one per CPU
+};
+
+// True for file names the scanner considers audio (by extension, case-insensitive).
+bool looks_like_audio(std::string_view name);
+
+class Scanner {
+public:
+    // `sources` are in precedence order (highest first).
+    Scanner(catalog::Catalog& catalog, origins::OriginSet& origins,
+            std::vector<std::unique_ptr<MetadataSource>>& sources, const vfs::PathTemplate& tmpl,
+            ScanOptions options);
+
+    ScanReport run();
+
+    // Only rebuilds the tree (after a template change).
+    vfs::TreeStats rebuild_tree();
+
+private:
+    void scan_origin(origins::Origin& origin, ScanReport& report);
+
+    catalog::Catalog& catalog_;
+    origins::OriginSet& origins_;
+    std::vector<std::unique_ptr<MetadataSource>>& sources_;
+    const vfs::PathTemplate& template_;
+    ScanOptions options_;
+};
+
+}  // namespace musicfs::scanner
