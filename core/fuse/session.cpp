@@ -8,16 +8,22 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -39,18 +45,21 @@ std::string unescape_mountinfo(const std::string& s) {
     return out;
 }
 
-bool is_mount_point(const std::string& canonical) {
+// The device number of the file system mounted at `canonical`, from /proc/self/mountinfo
+// (never from stat(), which would ask the FUSE daemon, possibly this very process).
+std::optional<dev_t> mounted_device(const std::string& canonical) {
     std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
+    std::optional<dev_t> found;
+    for (std::string line; std::getline(in, line);) {
         // Fields: id parent major:minor root mountpoint ...
-        std::size_t pos = 0;
-        for (int f = 0; f < 4 && pos != std::string::npos; ++f) pos = line.find(' ', pos + 1);
-        if (pos == std::string::npos) continue;
-        const std::size_t end = line.find(' ', pos + 1);
-        if (unescape_mountinfo(line.substr(pos + 1, end - pos - 1)) == canonical) return true;
+        std::istringstream fields(line);
+        std::string id, parent, majmin, root, point;
+        if (!(fields >> id >> parent >> majmin >> root >> point)) continue;
+        if (unescape_mountinfo(point) != canonical) continue;
+        unsigned maj = 0, min = 0;
+        if (std::sscanf(majmin.c_str(), "%u:%u", &maj, &min) == 2) found = makedev(maj, min);
     }
-    return false;
+    return found;  // the last entry is the one on top
 }
 
 // Unmounts without waiting for open files to close (they keep working until closed).
@@ -77,6 +86,19 @@ void unmount(const std::string& mountpoint) {
     spdlog::error("unmounting {} with fusermount3 failed", mountpoint);
 }
 
+// Aborts a FUSE connection through fusectl (root only), which ends the loop even while files
+// are open. Mounts fusectl if it is not mounted yet, as systemd does at boot.
+void abort_connection(dev_t dev) {
+    if (dev == 0 || geteuid() != 0 || major(dev) != 0) return;
+    const std::string base = "/sys/fs/fuse/connections";
+    const std::string file = base + "/" + std::to_string(minor(dev)) + "/abort";
+    if (access(file.c_str(), W_OK) != 0) ::mount("fusectl", base.c_str(), "fusectl", 0, nullptr);
+    if (FILE* f = std::fopen(file.c_str(), "w")) {
+        std::fputs("1", f);
+        std::fclose(f);
+    }
+}
+
 struct SessionDeleter {
     void operator()(fuse_session* se) const { fuse_session_destroy(se); }
 };
@@ -94,7 +116,7 @@ void check_mountpoint(const std::string& path) {
     if (!S_ISDIR(st.st_mode)) throw UserError("mountpoint {} is not a directory", path);
     std::error_code ec;
     const auto canonical = std::filesystem::canonical(path, ec).string();
-    if (!ec && is_mount_point(canonical))
+    if (!ec && mounted_device(canonical))
         throw UserError("mountpoint {} is busy: something is already mounted there", path);
     std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(path.c_str()), closedir);
     if (!dir) throw UserError("mountpoint {}: {}", path, std::strerror(errno));
@@ -105,7 +127,13 @@ void check_mountpoint(const std::string& path) {
 }
 
 void serve(Filesystem& fs, const MountOptions& options) {
-    std::string opts = "fsname=" + options.fsname + ",subtype=musicfs";
+    // Resolved before mounting: afterwards, resolving it would ask this very process.
+    std::error_code ec;
+    const auto canonical = std::filesystem::canonical(options.mountpoint, ec);
+    if (ec) throw UserError("mountpoint {}: {}", options.mountpoint, ec.message());
+    // `ro` makes the kernel refuse writes itself and report ST_RDONLY to statvfs (file managers
+    // then offer no editing); the EROFS handlers stay as a second line.
+    std::string opts = "ro,fsname=" + options.fsname + ",subtype=musicfs";
     if (options.allow_other) opts += ",allow_other";
     std::vector<std::string> argv_s = {"musicfs", "-o", opts};
     std::vector<char*> argv;
@@ -140,6 +168,7 @@ void serve(Filesystem& fs, const MountOptions& options) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&set, s);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    const dev_t device = mounted_device(canonical.string()).value_or(0);
     std::atomic<bool> loop_done{false};
     std::thread signals([&] {
         int sig = 0;
@@ -151,6 +180,22 @@ void serve(Filesystem& fs, const MountOptions& options) {
             fuse_session_exit(se.get());
             unmount(options.mountpoint);
             unmounted = true;
+            // A lazy unmount leaves the connection up while files are open, and the loop with
+            // it. A signal means "stop now": give open files a moment, then cut the connection.
+            std::thread([&loop_done, dev = device] {
+                for (int i = 0; i < 20 && !loop_done.load(); ++i)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                if (loop_done.load()) return;
+                spdlog::warn("files are still open on the mount; closing the connection");
+                abort_connection(dev);
+                for (int i = 0; i < 20 && !loop_done.load(); ++i)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                if (loop_done.load()) return;
+                // No fusectl to abort through: ending the process closes the connection.
+                spdlog::warn("exiting with the connection still open");
+                spdlog::default_logger()->flush();
+                std::_Exit(0);
+            }).detach();
         }
     });
 
