@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""The mounted tree of the test library: every track once, at the path the naming rules give,
+nothing else; sizes and modes right; `ls -R` works."""
+
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import unittest
+from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import musicfs_testlib as t  # noqa: E402
+
+SR = "Downloads/Sigur Ros - Agaetis Byrjun (1999) [FLAC]"
+
+
+class TreeTest(t.MountedCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lib = t.library_dir()
+        cls.manifest = t.Manifest(cls.lib)
+        cls.m = cls.mount(cls.lib)
+        cls.mp = os.fsencode(cls.m.mp)
+        cls.files = t.walk_files(cls.mp)  # relative bytes paths of the mounted files
+        cls.origins = defaultdict(list)   # origin_path -> [mounted path]
+        cls.origin_errors = []
+        for rel in cls.files:
+            try:
+                cls.origins[t.origin_path(os.path.join(cls.mp, rel))].append(rel)
+            except OSError as e:
+                cls.origin_errors.append(f"{rel!r}: {e}")
+
+    # --- one mounted file per track, nothing else ----------------------------------------------
+
+    def test_origin_path_xattr_on_every_file(self):
+        self.assertEqual(self.origin_errors, [], "user.musicfs.origin_path unreadable")
+
+    def test_every_track_exactly_once(self):
+        problems = []
+        for track in self.manifest.tracks:
+            found = self.origins.get(track["path_b"], [])
+            if len(found) != 1:
+                problems.append(f"{track['path']!r} appears {len(found)} times: {found}")
+        self.assertEqual(problems, [], "tracks of MANIFEST.json not shown exactly once")
+
+    def test_nothing_else_shown(self):
+        known = {track["path_b"] for track in self.manifest.tracks}
+        extra = {o: p for o, p in self.origins.items() if o not in known}
+        self.assertEqual(extra, {}, "mounted files whose original is not a valid audio track")
+        for path in self.manifest.broken + self.manifest.ignored:
+            self.assertNotIn(path, self.origins, f"{path!r} must not be shown")
+        names = {os.path.basename(f) for f in self.files}
+        for name in (b"cover.jpg", b"notes.txt", b"MANIFEST.json", b"broken.mp3", b"gone.mp3"):
+            self.assertNotIn(name, names)
+
+    def test_tree_is_exactly_the_expected_paths(self):
+        expected = {track["expected_path_b"] for track in self.manifest.tracks}
+        got = set(self.files)
+        self.assertEqual(sorted(got - expected), [], "unexpected paths in the mount")
+        self.assertEqual(sorted(expected - got), [], "expected paths missing from the mount")
+        wrong = [f"{track['expected_path']!r} shows {self.origins_of(track['expected_path_b'])}, "
+                 f"expected {track['path']!r}"
+                 for track in self.manifest.tracks
+                 if self.origins_of(track["expected_path_b"]) != [track["path_b"]]]
+        self.assertEqual(wrong, [], "paths serve the wrong originals")
+
+    def origins_of(self, rel):
+        return [o for o, paths in self.origins.items() if rel in paths]
+
+    # --- the naming rules, case by case ---------------------------------------------------------
+
+    def assert_shown(self, mounted, original):
+        mounted_b, original_b = os.fsencode(mounted), os.fsencode(original)
+        path = os.path.join(self.mp, mounted_b)
+        self.assertTrue(os.path.isfile(path), f"{mounted!r} missing; the tree has "
+                        f"{self.origins.get(original_b)} for {original!r}")
+        self.assertEqual(t.origin_path(path), original_b)
+
+    def test_unicode_album_and_artist(self):
+        self.assert_shown("Sigur Rós/Ágætis byrjun/03 Starálfur.flac", SR + "/sr03_staralfur.flac")
+        self.assert_shown("Kaze Quartet/Tōkyō Sketches/01 東京.ogg",
+                          "ogg/kaze quartet/Tōkyō Sketches/1 東京.ogg")
+
+    def test_extension_lower_cased(self):
+        self.assert_shown("Sigur Rós/Ágætis byrjun/02 Svefn-g-englar.flac",
+                          SR + "/02 - Svefn-g-englar.FLAC")
+        self.assert_shown("Hanna Berg/Field Notes/01 Wind over Reykjanes.wav",
+                          "Field Recordings/ZOOM0001.WAV")
+
+    def test_slash_in_title(self):
+        self.assert_shown("Neon Harbor/Night Drive/01 Either_Or.mp3",
+                          "mp3/NeonHarbor_-_Night_Drive_(2004)_[V2]/nh-01.mp3")
+
+    def test_leading_dot_and_no_track_number(self):
+        self.assert_shown("Neon Harbor/Night Drive/_Interlude.mp3",
+                          "mp3/NeonHarbor_-_Night_Drive_(2004)_[V2]/nh-xx interlude.mp3")
+        hidden = [f for f in self.files if os.path.basename(f).startswith(b".")]
+        self.assertEqual(hidden, [], "names starting with '.'")
+
+    def test_album_artist_wins_over_artist(self):
+        self.assert_shown("Neon Harbor/Night Drive/02 Coastline.mp3",
+                          "mp3/NeonHarbor_-_Night_Drive_(2004)_[V2]/nh-02.mp3")
+        self.assert_shown("Various Artists/Codec Sampler/03 Still.m4a",
+                          "Compilations/Codec Sampler (2019)/03 the quiet hours - still.m4a")
+
+    def test_artist_when_no_album_artist(self):
+        self.assert_shown("Hanna Berg/Field Notes/01 Wind over Reykjanes.wav",
+                          "Field Recordings/ZOOM0001.WAV")
+
+    def test_multi_valued_artist_joined(self):
+        self.assert_shown("Mira Sol; Lumen/Collabs/01 Meeting Point.flac", "Unsorted/collab.flac")
+
+    def test_no_tags(self):
+        self.assert_shown("Unknown Artist/Unknown Album/untitled track 7.flac",
+                          "Unsorted/untitled track 7.flac")
+
+    def test_non_utf8_file_name_shown_by_its_tags(self):
+        self.assert_shown("Byte Order/Encoding Errors/01 Latin-1 Ghost.flac",
+                          b"Unsorted/bad\xffname.flac")
+
+    def test_duplicates_disambiguated(self):
+        self.assert_shown("Various Artists/Codec Sampler/01 Glass.opus",
+                          "Compilations/Codec Sampler (2019)/01 lumen - glass.opus")
+        self.assert_shown("Various Artists/Codec Sampler/01 Glass (2).opus",
+                          "Duplicates/glass (48k re-encode).opus")
+
+    def test_symlinked_file_is_a_second_track(self):
+        self.assert_shown("Sigur Rós/Ágætis byrjun/02 Svefn-g-englar (2).flac",
+                          "Favourites/svefn.flac")
+
+    # --- attributes -----------------------------------------------------------------------------
+
+    def test_sizes_equal_originals(self):
+        wrong = []
+        for track in self.manifest.tracks:
+            for rel in self.origins.get(track["path_b"], []):
+                size = os.stat(os.path.join(self.mp, rel)).st_size
+                original = os.stat(self.manifest.original(track)).st_size
+                if size != original:
+                    wrong.append(f"{rel!r}: {size} bytes, original {original}")
+        self.assertEqual(wrong, [])
+
+    def test_modes(self):
+        wrong = []
+        for dirpath, dirnames, filenames in os.walk(self.mp):
+            for name in [b""] + dirnames + filenames:
+                path = os.path.join(dirpath, name) if name else dirpath
+                st = os.lstat(path)
+                if name in filenames:
+                    ok = stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o444
+                else:
+                    ok = stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o555
+                if not ok:
+                    wrong.append(f"{os.path.relpath(path, self.mp)!r}: {oct(st.st_mode)}")
+        self.assertEqual(wrong, [], "files must be 0444 regular files, directories 0555")
+
+    def test_inode_numbers_unique(self):
+        seen = defaultdict(list)
+        for dirpath, dirnames, filenames in os.walk(self.mp):
+            for name in dirnames + filenames:
+                path = os.path.join(dirpath, name)
+                seen[os.lstat(path).st_ino].append(os.path.relpath(path, self.mp))
+        shared = {ino: paths for ino, paths in seen.items() if len(paths) > 1}
+        self.assertEqual(shared, {}, "different paths with the same inode number")
+
+    def test_readdir_agrees_with_lookup(self):
+        for dirpath, dirnames, filenames in os.walk(self.mp):
+            with os.scandir(dirpath) as it:
+                for entry in it:
+                    st = os.lstat(entry.path)
+                    self.assertEqual(entry.is_dir(follow_symlinks=False),
+                                     stat.S_ISDIR(st.st_mode), entry.path)
+                    self.assertEqual(entry.inode(), st.st_ino,
+                                     f"readdir and stat disagree on the inode of {entry.path!r}")
+
+    def test_ls_recursive(self):
+        r = t.run(["ls", "-laR", self.m.mp], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        self.assertIn("Ágætis byrjun", r.stdout)
+        self.assertIn("01 東京.ogg", r.stdout)
+
+    def test_missing_names(self):
+        for rel in ("No Such Artist", "Sigur Rós/No Such Album", "Sigur Rós/Ágætis byrjun/99 x.flac"):
+            self.assertFalse(os.path.exists(self.m.path(rel)), rel)
+        with self.assertRaises(NotADirectoryError):
+            os.stat(self.m.path("Sigur Rós/Ágætis byrjun/01 Intro.flac/child"))
+
+
+class ScanReportTest(unittest.TestCase):
+    """What `musicfs scan --json` says about the test library on a first scan."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.lib = t.library_dir()
+        cls.manifest = t.Manifest(cls.lib)
+        cls.state = tempfile.mkdtemp(prefix="musicfs-state-")
+        cls.addClassCleanup(shutil.rmtree, cls.state, True)
+        cls.scan = t.scan_json(cls.lib, cls.state)
+
+    def test_broken_files_reported_with_a_reason(self):
+        reported = {os.fsencode(e["path"]): e.get("reason", "") for e in self.scan["unreadable"]}
+        for path in self.manifest.broken:
+            self.assertIn(path, reported, f"{path!r} not reported unreadable: {self.scan}")
+            self.assertTrue(reported[path].strip(), f"no reason given for {path!r}")
+        valid = {track["path_b"] for track in self.manifest.tracks}
+        self.assertEqual(sorted(valid & set(reported)), [], "valid tracks reported unreadable")
+
+    def test_counts(self):
+        s = self.scan
+        self.assertEqual(s["files"], len(self.manifest.tracks) + len(self.manifest.broken), s)
+        self.assertEqual((s["new"], s["changed"], s["unchanged"], s["removed"]),
+                         (s["files"], 0, 0, 0), s)
+        self.assertEqual(os.path.realpath(s["catalog"]),
+                         os.path.realpath(os.path.join(self.state, "test", "catalog.sqlite3")))
+        self.assertEqual(s["library"], "test")
+
+
+if __name__ == "__main__":
+    t.require_all()
+    t.main(watchdog=100)
