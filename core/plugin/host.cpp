@@ -28,7 +28,7 @@ void host_log(void*, int32_t level, const char* plugin_id, const char* message) 
 
 const mfs_host_t kHost = {
     sizeof(mfs_host_t), MFS_ABI_VERSION_MAJOR, MFS_ABI_VERSION_MINOR, MUSICFS_VERSION, nullptr,
-    host_log,
+    host_log, nullptr, nullptr, nullptr, nullptr,
 };
 
 }  // namespace

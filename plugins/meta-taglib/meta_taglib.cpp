@@ -560,6 +560,7 @@ const mfs_metadata_kind_t kMetadataKind{
     .create = &metadata_create,
     .destroy = &metadata_destroy,
     .read = &metadata_read,
+    .get_extension = nullptr,
 };
 
 int32_t plugin_init(const mfs_host_t* host) noexcept {

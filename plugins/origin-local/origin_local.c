@@ -281,14 +281,14 @@ static void origin_close(mfs_origin_file_t* f) {
 }
 
 static const mfs_origin_kind_t kOriginKind = {
-    sizeof(mfs_origin_kind_t),
-    origin_create,
-    origin_destroy,
-    origin_list,
-    origin_stat,
-    origin_open,
-    origin_read,
-    origin_close,
+    .struct_size = sizeof(mfs_origin_kind_t),
+    .create = origin_create,
+    .destroy = origin_destroy,
+    .list = origin_list,
+    .stat = origin_stat,
+    .open = origin_open,
+    .read = origin_read,
+    .close = origin_close,
 };
 
 static int32_t plugin_init(const mfs_host_t* host) {
@@ -304,16 +304,16 @@ static const void* plugin_get_kind(const char* kind_id) {
 }
 
 static const mfs_plugin_t kPlugin = {
-    sizeof(mfs_plugin_t),
-    MFS_ABI_VERSION_MAJOR,
-    MFS_ABI_VERSION_MINOR,
-    PLUGIN_ID,
-    "local",
-    "0.1.0",
-    "Files in a local directory tree (or any mounted file system)",
-    plugin_init,
-    plugin_deinit,
-    plugin_get_kind,
+    .struct_size = sizeof(mfs_plugin_t),
+    .abi_major = MFS_ABI_VERSION_MAJOR,
+    .abi_minor = MFS_ABI_VERSION_MINOR,
+    .id = PLUGIN_ID,
+    .name = "local",
+    .version = "0.1.0",
+    .description = "Files in a local directory tree (or any mounted file system)",
+    .init = plugin_init,
+    .deinit = plugin_deinit,
+    .get_kind = plugin_get_kind,
 };
 
 MFS_EXTERN_C MFS_EXPORT const mfs_plugin_t* musicfs_plugin_entry(void) { return &kPlugin; }

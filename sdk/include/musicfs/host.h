@@ -25,6 +25,28 @@ typedef struct mfs_host {
      * newline; both strings are copied before the call returns. Levels: MFS_LOG_*.
      * [thread-safe] */
     void (*log)(void* ctx, int32_t level, const char* plugin_id, const char* message);
+
+    /* Reads one value of the plugin's own table in the configuration file
+     * (`[plugins.<name>]`), rendered as in mfs_config_entry_t. Copies at most `size` bytes
+     * including the terminating NUL into `buf` (which may be NULL when `size` is 0) and returns
+     * the full length without the NUL, so a plugin can retry with a bigger buffer; -ENOENT when
+     * the key is not set. [thread-safe] */
+    int64_t (*config_get)(void* ctx, const char* plugin_id, const char* key, char* buf,
+                          size_t size);
+
+    /* Adds `delta` to the counter `name` (lower_snake_case, e.g. "requests_total"), exported
+     * by the host's metrics as musicfs_plugin_<name>{plugin="<plugin_id>"}. [thread-safe] */
+    void (*counter_add)(void* ctx, const char* plugin_id, const char* name, int64_t delta);
+
+    /* Reports progress of a long task (a listing, a download): `done` of `total` units, total
+     * 0 when unknown. The host shows it in logs and status. [thread-safe] */
+    void (*progress)(void* ctx, const char* plugin_id, const char* task, uint64_t done,
+                     uint64_t total);
+
+    /* Returns a host extension by id with revision (e.g. "musicfs.host.cache/1"), or NULL
+     * when this host does not offer it. The pointer lives as long as the plugin is loaded.
+     * [thread-safe] */
+    const void* (*get_extension)(void* ctx, const char* id);
 } mfs_host_t;
 
 #ifdef __cplusplus

@@ -12,6 +12,7 @@
 
 #include "abi.h"
 #include "host.h"
+#include "track.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,20 +28,6 @@ extern "C" {
 #define MFS_PROP_BITS_PER_SAMPLE "bits_per_sample"
 
 typedef struct mfs_metadata mfs_metadata_t; /* a metadata-source instance, opaque to the host */
-
-/* The original file, as the source sees it. Lives for the duration of read(). */
-typedef struct mfs_track_source {
-    uint32_t struct_size;
-    /* Path of the file relative to its origin's root (see origin.h); its extension is a hint
-     * to the format, not a promise. */
-    const char* path;
-    /* Size of the file in bytes. */
-    uint64_t size;
-    /* Reads up to `len` bytes at `offset` into `buf`; returns bytes read (0 at end of file) or a
-     * negative errno. [per-handle]: call it from the thread that called read(). */
-    int64_t (*read)(void* ctx, uint64_t offset, void* buf, uint64_t len);
-    void* ctx;
-} mfs_track_source_t;
 
 /* Where a source reports what it found. Strings live for the call only (the host copies). */
 typedef struct mfs_metadata_sink {
@@ -72,6 +59,9 @@ typedef struct mfs_metadata_kind {
      * [thread-safe] */
     int32_t (*read)(mfs_metadata_t* source, const mfs_track_source_t* file,
                     const mfs_metadata_sink_t* sink, char* reason, size_t reason_size);
+
+    /* Optional capabilities by id with revision, or NULL; may itself be NULL. [thread-safe] */
+    const void* (*get_extension)(mfs_metadata_t* source, const char* id);
 } mfs_metadata_kind_t;
 
 #ifdef __cplusplus

@@ -74,6 +74,10 @@ typedef struct mfs_origin_kind {
 
     /* Closes a file handle. No read on it is in progress or follows. [per-handle] */
     void (*close)(mfs_origin_file_t* file);
+
+    /* Returns an optional capability of this instance by id with revision (e.g.
+     * "musicfs.origin.watch/1"), or NULL. May itself be NULL: no extensions. [thread-safe] */
+    const void* (*get_extension)(mfs_origin_t* origin, const char* id);
 } mfs_origin_kind_t;
 
 #ifdef __cplusplus
