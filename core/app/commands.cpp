@@ -2,6 +2,7 @@
 
 #include "app/config.hpp"
 #include "app/library.hpp"
+#include "plugin/host.hpp"
 #include "fuse/session.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -160,6 +161,7 @@ int cmd_mount(const CommonArgs& common, const std::vector<std::string>& paths, b
     mount.max_threads = std::max(1u, config.count("fuse.max_threads"));
     mount.daemonize = daemon;
     if (daemon) mount.on_ready = [&] { init_logging(config, lib.dir() + "/musicfs.log"); };
+    mount.on_reload = [&] { lib.reload_plugins(); };
     spdlog::info("serving library {} from {}", lib.name(), lib.catalog().path());
     fuse::serve(fs, mount);
     return 0;
@@ -168,17 +170,25 @@ int cmd_mount(const CommonArgs& common, const std::vector<std::string>& paths, b
 int cmd_plugins(const CommonArgs& common) {
     const Config config = common.load();
     init_logging(config);
+    plugin::set_plugin_options(config.plugin_options());
     const plugin::Registry registry(plugin_dirs(config));
-    if (registry.plugins().empty() && registry.refused().empty()) {
+    const auto plugins = registry.plugins();
+    const auto refused = registry.refused();
+    if (plugins.empty() && refused.empty()) {
         fmt::print("No plugins found in:\n");
         for (const auto& d : plugin_dirs(config)) fmt::print("  {}\n", d.string());
         return 0;
     }
-    for (const auto& p : registry.plugins())
-        fmt::print("{:<10} {:<28} {:<8} {:<10} ABI {}.{}  {}\n", p->name(), p->id(), p->version(),
-                   p->kinds(), p->abi_major(), p->abi_minor(), p->path().string());
-    for (const auto& r : registry.refused())
-        fmt::print("refused    {}: {}\n", r.path.string(), r.reason);
+    fmt::print("{:<12} {:<30} {:<9} {:<18} {:<5} {}\n", "NAME", "ID", "VERSION", "KINDS", "ABI",
+               "PATH");
+    for (const auto& p : plugins) {
+        fmt::print("{:<12} {:<30} {:<9} {:<18} {:<5} {}\n", p->name(), p->id(), p->version(),
+                   p->kinds(), fmt::format("{}.{}", p->abi_major(), p->abi_minor()),
+                   p->path().string());
+        for (const auto* f : p->template_functions())
+            fmt::print("{:<12} %{}{{}}: {}\n", "", f->name, f->description ? f->description : "");
+    }
+    for (const auto& r : refused) fmt::print("REFUSED {}: {}\n", r.path.string(), r.reason);
     return 0;
 }
 

@@ -166,8 +166,9 @@ Config Config::load(const std::optional<std::string>& file,
                                     throw UserError("{}: two origins are named '{}'", iat, oc.name);
                             c.origins_.push_back(std::move(oc));
                         }
-                    } else if (prefix == "metadata." && node.is_table()) {
-                        auto& opts = c.source_options_[std::string(k.str())];
+                    } else if ((prefix == "metadata." || prefix == "plugins.") && node.is_table()) {
+                        auto& opts = (prefix == "metadata." ? c.source_options_
+                                                            : c.plugin_options_)[std::string(k.str())];
                         for (const auto& [sk, sv] : *node.as_table())
                             opts[std::string(sk.str())] = plugin_value(sv);
                     } else if (node.is_table() && prefix.empty() &&

@@ -48,6 +48,10 @@ public:
     const std::vector<OriginConfig>& origins() const { return origins_; }
     // Options of a metadata source, from its [metadata.<name>] table.
     std::map<std::string, std::string> source_options(const std::string& name) const;
+    // Every plugin's own options, from the [plugins.<name>] tables.
+    const std::map<std::string, std::map<std::string, std::string>>& plugin_options() const {
+        return plugin_options_;
+    }
     const std::optional<std::string>& file() const { return file_; }
 
 private:
@@ -60,6 +64,7 @@ private:
     std::map<std::string, Value> values_;
     std::vector<OriginConfig> origins_;
     std::map<std::string, std::map<std::string, std::string>> source_options_;
+    std::map<std::string, std::map<std::string, std::string>> plugin_options_;
     std::optional<std::string> file_;
 };
 

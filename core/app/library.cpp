@@ -1,5 +1,7 @@
 #include "app/library.hpp"
 
+#include "plugin/host.hpp"
+
 #include "util/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -46,27 +48,16 @@ std::vector<std::filesystem::path> plugin_dirs(const Config& config) {
     return dirs;
 }
 
-Library::Library(const Config& config)
-    : registry_(plugin_dirs(config)), template_(config.string("template")) {
+Library::Library(const Config& config) : config_(config), template_(config.string("template")) {
     if (config.origins().empty())
         throw UserError("no music to serve: give a source directory or [[origin]] tables in a "
                         "config file");
-    for (const auto& oc : config.origins()) {
-        const auto* plugin = registry_.find_origin(oc.type);
-        if (!plugin)
-            throw UserError("origin '{}': no origin plugin of type '{}' (see `musicfs plugins`)",
-                            oc.name, oc.type);
-        origins_.emplace(oc.name, std::make_unique<origins::Origin>(oc.name, *plugin, oc.options));
-    }
-    for (const auto& name : config.list("metadata.sources")) {
-        const auto* plugin = registry_.find_metadata(name);
-        if (!plugin)
-            throw UserError("metadata source '{}': no metadata plugin of that name (see `musicfs "
-                            "plugins`)",
-                            name);
-        sources_.push_back(std::make_unique<scanner::MetadataSource>(
-            plugin->name(), *plugin, config.source_options(name)));
-    }
+    plugin::set_plugin_options(config.plugin_options());
+    registry_ = std::make_unique<plugin::Registry>(plugin_dirs(config));
+    for (const auto& oc : config.origins()) set_up_origin(oc);
+    if (origins_.empty())
+        throw UserError("none of the configured origins could be set up (see the log above)");
+    for (const auto& name : config.list("metadata.sources")) set_up_source(name);
 
     name_ = config.is_set("library.name") ? config.string("library.name")
                                           : default_library_name(config.origins());
@@ -88,15 +79,80 @@ Library::Library(const Config& config)
     }
 }
 
+void Library::set_up_origin(const OriginConfig& oc) {
+    const auto plugin = registry_->find_origin(oc.type);
+    if (!plugin) {
+        spdlog::error("origin '{}': no usable origin plugin of type '{}' (see `musicfs plugins`); "
+                      "its files are not served",
+                      oc.name, oc.type);
+        return;
+    }
+    try {
+        origins_.put(std::make_shared<origins::Origin>(oc.name, plugin, oc.options));
+    } catch (const UserError& e) {
+        spdlog::error("{}; its files are not served", e.what());
+    }
+}
+
+void Library::set_up_source(const std::string& name) {
+    const auto plugin = registry_->find_metadata(name);
+    if (!plugin) {
+        spdlog::error("metadata source '{}': no usable metadata plugin of that name (see "
+                      "`musicfs plugins`)",
+                      name);
+        return;
+    }
+    try {
+        auto source = std::make_unique<scanner::MetadataSource>(plugin->name(), plugin,
+                                                                config_.source_options(name));
+        std::lock_guard lock(sources_mu_);
+        // Keep the configured precedence: replace in place, or append.
+        for (auto& s : sources_)
+            if (s->name() == source->name()) return void(s = std::move(source));
+        sources_.push_back(std::move(source));
+    } catch (const UserError& e) {
+        spdlog::error("{}", e.what());
+    }
+}
+
+void Library::reload_plugins() {
+    plugin::set_plugin_options(config_.plugin_options());
+    const auto report = registry_->reload();
+    auto replaced = [&](const plugin::Plugin& p) {
+        return std::any_of(report.replaced.begin(), report.replaced.end(),
+                           [&](const auto& r) { return r.first.get() == &p; }) ||
+               std::any_of(report.removed.begin(), report.removed.end(),
+                           [&](const auto& r) { return r.get() == &p; });
+    };
+    for (const auto& oc : config_.origins()) {
+        const auto current = origins_.find(oc.name);
+        if (!current || replaced(current->plugin())) set_up_origin(oc);
+    }
+    std::vector<std::string> names = config_.list("metadata.sources");
+    for (const auto& name : names) {
+        bool present = false, stale = false;
+        {
+            std::lock_guard lock(sources_mu_);
+            for (const auto& s : sources_)
+                if (s->name() == name || s->plugin().id() == name) {
+                    present = true;
+                    stale = replaced(s->plugin());
+                }
+        }
+        if (!present || stale) set_up_source(name);
+    }
+}
+
 std::vector<std::string> Library::source_names() const {
+    std::lock_guard lock(sources_mu_);
     std::vector<std::string> names;
     for (const auto& s : sources_) names.push_back(s->name());
     return names;
 }
 
 bool Library::needs_first_scan() {
-    for (const auto& [name, origin] : origins_)
-        if (!catalog_->origin_scanned(name)) return true;
+    for (const auto& origin : origins_.all())
+        if (!catalog_->origin_scanned(origin->name())) return true;
     return false;
 }
 
@@ -107,6 +163,7 @@ bool Library::refresh_tree() {
 }
 
 scanner::ScanReport Library::scan(unsigned threads) {
+    std::lock_guard lock(sources_mu_);
     scanner::Scanner s(*catalog_, origins_, sources_, template_, {threads});
     return s.run();
 }

@@ -1,6 +1,9 @@
 #pragma once
 // A library assembled from its configuration: plugins loaded, origins and metadata sources
 // created, catalog opened. What `mount` and `scan` share.
+//
+// A plugin that is missing, refused or fails to set up an instance costs only what depends on
+// it: the origin or source is reported and left out, and the rest is served.
 
 #include "app/config.hpp"
 #include "catalog/catalog.hpp"
@@ -11,7 +14,7 @@
 #include "vfs/path_template.hpp"
 
 #include <memory>
-#include <optional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,7 +25,8 @@ std::vector<std::filesystem::path> plugin_dirs(const Config& config);
 
 class Library {
 public:
-    // Throws UserError for anything the user can fix (no origin, unknown plugin type, ...).
+    // Throws UserError for anything the user can fix (no origin at all, no usable origin, a
+    // bad template, an unusable state directory).
     explicit Library(const Config& config);
 
     const std::string& name() const { return name_; }
@@ -39,10 +43,20 @@ public:
     // was built. Returns true when it did.
     bool refresh_tree();
 
+    // Re-reads the plugin directories and moves origins and sources whose plugin changed onto
+    // the new plugin (open files finish on the old one); origins and sources that could not
+    // be set up before are tried again. [thread-safe]
+    void reload_plugins();
+
 private:
+    void set_up_origin(const OriginConfig& oc);
+    void set_up_source(const std::string& name);
+
+    const Config config_;
     // Declared first so that it is destroyed last: instances must go before their plugins.
-    plugin::Registry registry_;
+    std::unique_ptr<plugin::Registry> registry_;
     origins::OriginSet origins_;
+    mutable std::mutex sources_mu_;  // guards sources_ (the scanner runs with it held)
     std::vector<std::unique_ptr<scanner::MetadataSource>> sources_;
     vfs::PathTemplate template_;
     std::string name_;

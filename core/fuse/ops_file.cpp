@@ -33,13 +33,14 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
             return (void)fuse_reply_err(req, !a ? ENOENT : EISDIR);
         }
         const auto origin = fs.origins().find(where->origin);
-        if (origin == fs.origins().end()) {
-            spdlog::error("open: the catalog names origin '{}', which is not configured",
+        if (!origin) {
+            spdlog::error("open: origin '{}' is not available (not configured, or its plugin "
+                          "failed)",
                           where->origin);
             return (void)fuse_reply_err(req, ENODEV);
         }
         int err = 0;
-        auto file = origin->second->open(where->path, err);
+        auto file = origin->open(where->path, err);
         if (!file) {
             spdlog::warn("open {}: {}: {}", where->origin, utf8::repair(where->path),
                          std::strerror(-err));

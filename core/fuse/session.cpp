@@ -176,6 +176,15 @@ void serve(Filesystem& fs, const MountOptions& options) {
         // Runs until the loop ends (SIGUSR1 from below), so that it can always be woken.
         while (sigwait(&set, &sig) == 0 && !loop_done.load()) {
             if (sig == SIGUSR1 || unmounted) continue;
+            if (sig == SIGHUP) {
+                spdlog::info("SIGHUP received; reloading");
+                try {
+                    if (options.on_reload) options.on_reload();
+                } catch (const std::exception& e) {
+                    spdlog::error("reload failed: {}", e.what());
+                }
+                continue;
+            }
             spdlog::info("{} received; unmounting {}", strsignal(sig), options.mountpoint);
             fuse_session_exit(se.get());
             unmount(options.mountpoint);

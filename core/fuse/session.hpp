@@ -1,6 +1,6 @@
 #pragma once
 // Mounting: a FUSE session over a Filesystem, its multithreaded loop, and a clean unmount on
-// SIGINT/SIGTERM/SIGHUP or `fusermount3 -u`.
+// SIGINT/SIGTERM or `fusermount3 -u`. SIGHUP asks for a reload (of plugins).
 
 #include "fuse/filesystem.hpp"
 
@@ -18,6 +18,8 @@ struct MountOptions {
     bool daemonize = false;
     // Called once the mount is ready, before detaching (e.g. to move logging to a file).
     std::function<void()> on_ready;
+    // Called on SIGHUP, on the signal thread, while requests are being served.
+    std::function<void()> on_reload;
 };
 
 // Throws UserError unless `path` is an existing, empty directory that is not a mount point.

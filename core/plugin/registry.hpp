@@ -2,15 +2,21 @@
 // Finds, loads and negotiates with plugins. Every `.so` in the plugin directories is opened
 // with Boost.DLL, its single entry symbol called, its ABI version checked and its init run.
 // A plugin that fails any step is recorded as refused, with the reason, and never used.
+//
+// Plugins are shared: every instance made from a plugin (an origin, a metadata source) holds a
+// reference, so a plugin replaced by reload() stays loaded until its last instance is gone.
 
+#include <musicfs/format.h>
 #include <musicfs/metadata.h>
 #include <musicfs/origin.h>
 #include <musicfs/plugin.h>
+#include <musicfs/template.h>
 
 #include <boost/dll/shared_library.hpp>
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,6 +26,7 @@ class Plugin {
 public:
     Plugin(std::filesystem::path path, boost::dll::shared_library lib, const mfs_plugin_t* desc);
     Plugin(const Plugin&) = delete;
+    // Runs deinit (once per loaded library, however often it was loaded) and unloads.
     ~Plugin();
 
     const std::filesystem::path& path() const { return path_; }
@@ -34,10 +41,17 @@ public:
     // plugin provides), or nullptr when the plugin has no such kind.
     const mfs_origin_kind_t* origin_kind() const { return origin_kind_.get(); }
     const mfs_metadata_kind_t* metadata_kind() const { return metadata_kind_.get(); }
-    // "origin", "metadata", joined with ", ".
+    const mfs_template_kind_t* template_kind() const { return template_kind_.get(); }
+    const mfs_format_kind_t* format_kind() const { return format_kind_.get(); }
+    // The template functions, checked (a valid name, a call callback).
+    const std::vector<const mfs_template_function_t*>& template_functions() const {
+        return template_functions_;
+    }
+    // "origin", "metadata", "template", "format", joined with ", ".
     std::string kinds() const;
 
-    // Runs init and fetches the kinds; throws std::runtime_error with the reason on failure.
+    // Runs init (unless this library is initialised already) and fetches the kinds; throws
+    // std::runtime_error with the reason on failure.
     void initialise();
 
 private:
@@ -47,31 +61,62 @@ private:
     bool initialised_ = false;
     std::unique_ptr<mfs_origin_kind_t> origin_kind_;
     std::unique_ptr<mfs_metadata_kind_t> metadata_kind_;
+    std::unique_ptr<mfs_template_kind_t> template_kind_;
+    std::unique_ptr<mfs_format_kind_t> format_kind_;
+    std::vector<const mfs_template_function_t*> template_functions_;
 };
+
+using PluginPtr = std::shared_ptr<const Plugin>;
 
 struct RefusedPlugin {
     std::filesystem::path path;
     std::string reason;
 };
 
+// What reload() did.
+struct ReloadReport {
+    std::vector<std::pair<PluginPtr, PluginPtr>> replaced;  // (old, new)
+    std::vector<PluginPtr> added;
+    std::vector<PluginPtr> removed;
+};
+
 class Registry {
 public:
     // Loads every plugin in `dirs` (missing directories are skipped). When two plugins share
     // an id, the one found first wins and the other is refused.
-    explicit Registry(const std::vector<std::filesystem::path>& dirs);
+    explicit Registry(std::vector<std::filesystem::path> dirs);
 
-    const std::vector<std::unique_ptr<Plugin>>& plugins() const { return plugins_; }
-    const std::vector<RefusedPlugin>& refused() const { return refused_; }
+    // Loads one file; returns nullptr when it is refused (the reason is in refused()).
+    PluginPtr load_file(const std::filesystem::path& path);
 
-    // The plugin providing an origin (or metadata source) called `name` in config files,
+    std::vector<PluginPtr> plugins() const;
+    std::vector<RefusedPlugin> refused() const;
+
+    // The plugin providing an origin (or metadata source, ...) called `name` in config files,
     // matched against the plugin's name or id; nullptr if none.
-    const Plugin* find_origin(const std::string& name) const;
-    const Plugin* find_metadata(const std::string& name) const;
+    PluginPtr find_origin(const std::string& name) const;
+    PluginPtr find_metadata(const std::string& name) const;
+
+    // Re-reads the plugin directories: a file that is new or was replaced (another inode,
+    // size or mtime) is loaded, a file that is gone is dropped. Replace plugin files by
+    // renaming a new file over the old one (as `install` does): writing into a loaded library
+    // in place crashes the programs using it. [thread-safe]
+    ReloadReport reload();
 
 private:
-    void load(const std::filesystem::path& path);
+    struct Entry {
+        PluginPtr plugin;
+        std::filesystem::file_time_type mtime;
+        std::uintmax_t size = 0;
+        std::uint64_t inode = 0;
+    };
+    PluginPtr load_locked(const std::filesystem::path& path, bool fresh);
+    PluginPtr find_locked(const std::string& name, bool (*has_kind)(const Plugin&)) const;
+    std::vector<std::filesystem::path> plugin_files() const;
 
-    std::vector<std::unique_ptr<Plugin>> plugins_;
+    std::vector<std::filesystem::path> dirs_;
+    mutable std::mutex mu_;  // guards entries_ and refused_
+    std::vector<Entry> entries_;
     std::vector<RefusedPlugin> refused_;
 };
 

@@ -4,27 +4,41 @@
 #include "util/error.hpp"
 #include "util/utf8.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 #include <string_view>
 #include <vector>
 
 namespace musicfs::scanner {
 
-MetadataSource::MetadataSource(std::string name, const plugin::Plugin& plugin,
+MetadataSource::MetadataSource(std::string name, plugin::PluginPtr plugin,
                                const std::map<std::string, std::string>& config)
-    : name_(std::move(name)), kind_(*plugin.metadata_kind()) {
+    : name_(std::move(name)), plugin_(std::move(plugin)), kind_(*plugin_->metadata_kind()) {
     std::vector<mfs_config_entry_t> entries;
     for (const auto& [k, v] : config) entries.push_back({k.c_str(), v.c_str()});
     const mfs_config_t cfg{sizeof(mfs_config_t), static_cast<uint32_t>(entries.size()),
                            entries.data()};
-    if (const int rc = kind_.create(plugin::host_services(), &cfg, &instance_); rc != 0 ||
-                                                                              !instance_) {
+    int rc = 0;
+    try {
+        rc = kind_.create(plugin::host_services(), &cfg, &instance_);
+    } catch (...) {
+        rc = -EIO;
+        spdlog::error("metadata source '{}': plugin {} threw from create", name_, plugin_->id());
+    }
+    if (rc != 0 || !instance_) {
         throw UserError("metadata source '{}' could not be set up: {} (details above)", name_,
                         errno_text(rc ? rc : EIO));
     }
 }
 
-MetadataSource::~MetadataSource() { kind_.destroy(instance_); }
+MetadataSource::~MetadataSource() {
+    try {
+        kind_.destroy(instance_);
+    } catch (...) {
+        spdlog::error("metadata source '{}': plugin {} threw from destroy", name_, plugin_->id());
+    }
+}
 
 MetadataResult MetadataSource::read(const std::string& path, std::uint64_t size,
                                     origins::OriginFile& file) {
@@ -71,7 +85,15 @@ MetadataResult MetadataSource::read(const std::string& path, std::uint64_t size,
             }
         }};
     char reason[512] = {};
-    result.rc = kind_.read(instance_, &source, &sink, reason, sizeof reason);
+    try {
+        result.rc = kind_.read(instance_, &source, &sink, reason, sizeof reason);
+    } catch (...) {
+        spdlog::error("metadata source '{}': plugin {} threw an exception; it must return an "
+                      "error code instead",
+                      name_, plugin_->id());
+        result = MetadataResult{-EIO, "the metadata plugin failed (threw an exception)", {}, {}};
+        return result;
+    }
     if (result.rc != 0) {
         reason[sizeof reason - 1] = '\0';
         result.reason = text(reason);

@@ -20,8 +20,10 @@ struct MetadataResult {
 class MetadataSource {
 public:
     // Throws UserError when the plugin refuses its configuration.
-    MetadataSource(std::string name, const plugin::Plugin& plugin,
+    MetadataSource(std::string name, plugin::PluginPtr plugin,
                    const std::map<std::string, std::string>& config);
+
+    const plugin::Plugin& plugin() const { return *plugin_; }
     MetadataSource(const MetadataSource&) = delete;
     ~MetadataSource();
 
@@ -33,6 +35,7 @@ public:
 
 private:
     std::string name_;
+    plugin::PluginPtr plugin_;
     const mfs_metadata_kind_t& kind_;
     mfs_metadata_t* instance_ = nullptr;
 };

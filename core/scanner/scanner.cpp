@@ -66,7 +66,9 @@ Scanner::Scanner(catalog::Catalog& catalog, origins::OriginSet& origins,
 ScanReport Scanner::run() {
     const auto start = std::chrono::steady_clock::now();
     ScanReport report;
-    for (auto& [name, origin] : origins_) scan_origin(*origin, report);
+    if (sources_.empty())
+        throw UserError("no metadata source is available: nothing could be read (see the log)");
+    for (const auto& origin : origins_.all()) scan_origin(*origin, report);
     report.tree = rebuild_tree();
     report.unreadable = catalog_.unreadable_files();
     report.seconds =
@@ -80,7 +82,7 @@ vfs::TreeStats Scanner::rebuild_tree() {
     return vfs::rebuild_tree(catalog_, template_, names);
 }
 
-void Scanner::scan_origin(origins::Origin& origin, ScanReport& report) {
+void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
     const std::int64_t origin_id = catalog_.ensure_origin(origin.name(), origin.plugin().name());
     auto known = catalog_.known_files(origin_id);
 

@@ -46,7 +46,7 @@ public:
     vfs::TreeStats rebuild_tree();
 
 private:
-    void scan_origin(origins::Origin& origin, ScanReport& report);
+    void scan_origin(const origins::Origin& origin, ScanReport& report);
 
     catalog::Catalog& catalog_;
     origins::OriginSet& origins_;

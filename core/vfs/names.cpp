@@ -37,7 +37,7 @@ std::string fit_name(std::string_view stem, std::string_view ext, std::size_t ma
     std::string out(stem.substr(0, utf8::prefix_len(stem, room)));
     // Cutting may leave trailing whitespace; names never end in it.
     while (!out.empty() && out.back() == ' ') out.pop_back();
-    if (out.empty()) out = "_";
+    if (out.empty()) out.push_back('_');
     out += ext;
     return out;
 }
