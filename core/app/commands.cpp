@@ -103,7 +103,7 @@ void print_report(const Library& lib, const std::string& catalog_path,
             {"library", lib.name()},     {"catalog", catalog_path},   {"files", r.files},
             {"new", r.added},            {"changed", r.changed},      {"unchanged", r.unchanged},
             {"removed", r.removed},      {"unreadable", unreadable},  {"seconds", r.seconds},
-            {"files_per_second", rate},
+            {"files_per_second", rate},  {"failed_origins", r.failed_origins},
             {"tree", {{"kept", r.tree.kept}, {"added", r.tree.added}, {"removed", r.tree.removed}}}};
         std::puts(out.dump(2).c_str());
         return;
@@ -112,6 +112,8 @@ void print_report(const Library& lib, const std::string& catalog_path,
     fmt::print("Scanned {} audio files in {:.2f} s: {} new, {} changed, {} unchanged, {} removed; "
                "{} read at {:.0f} files/s\n",
                r.files, r.seconds, r.added, r.changed, r.unchanged, r.removed, read, rate);
+    for (const auto& o : r.failed_origins)
+        fmt::print("Origin {} could not be scanned (see the log); its files are unchanged.\n", o);
     if (!r.unreadable.empty()) {
         fmt::print("{} unreadable files (not in the tree):\n", r.unreadable.size());
         for (const auto& u : r.unreadable)

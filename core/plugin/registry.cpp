@@ -80,6 +80,7 @@ Plugin::~Plugin() {
 }
 
 void Plugin::initialise() {
+    register_plugin_name(id(), name());  // before init: init may already read its options
     {
         std::lock_guard lock(g_init_mu);
         if (g_init_count[desc_] == 0 && desc_->init) {
@@ -97,7 +98,6 @@ void Plugin::initialise() {
         ++g_init_count[desc_];
         initialised_ = true;
     }
-    register_plugin_name(id(), name());
     if (desc_->get_kind) {
         // Every callback of version 1.0 of a table must be inside the declared size (it may
         // still be NULL where the header allows it).

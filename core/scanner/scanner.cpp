@@ -68,7 +68,16 @@ ScanReport Scanner::run() {
     ScanReport report;
     if (sources_.empty())
         throw UserError("no metadata source is available: nothing could be read (see the log)");
-    for (const auto& origin : origins_.all()) scan_origin(*origin, report);
+    // One origin failing (unreachable, a broken plugin) must not stop the others; its files
+    // stay in the catalog as they were, and it is not marked scanned.
+    for (const auto& origin : origins_.all()) {
+        try {
+            scan_origin(*origin, report);
+        } catch (const std::exception& e) {
+            spdlog::error("origin '{}': scan failed: {}", origin->name(), e.what());
+            report.failed_origins.push_back(origin->name());
+        }
+    }
     report.tree = rebuild_tree();
     report.unreadable = catalog_.unreadable_files();
     report.seconds =
@@ -90,6 +99,7 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
     //    has under them are kept rather than dropped for a passing error.
     std::vector<Candidate> todo;
     std::vector<std::string> unlisted;
+    const std::int64_t files_before = report.files;
     std::vector<std::pair<std::string, int>> stack{{"", 0}};
     while (!stack.empty()) {
         auto [dir, depth] = std::move(stack.back());
@@ -127,7 +137,8 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
             unlisted.push_back(dir + "/");
         }
     }
-    spdlog::info("{}: {} audio files, {} to read", origin.name(), report.files, todo.size());
+    spdlog::info("{}: {} audio files, {} to read", origin.name(), report.files - files_before,
+                 todo.size());
 
     // 2. Read new and changed files on worker threads; this thread is the only catalog writer.
     std::atomic<std::size_t> next{0};

@@ -22,6 +22,7 @@ struct ScanReport {
     std::int64_t unchanged = 0;
     std::int64_t removed = 0;
     std::vector<catalog::UnreadableFile> unreadable;  // all unreadable files now in the catalog
+    std::vector<std::string> failed_origins;          // origins whose scan failed (see the log)
     vfs::TreeStats tree;
     double seconds = 0;
 };

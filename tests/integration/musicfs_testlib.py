@@ -329,7 +329,7 @@ class Mount:
     """
 
     def __init__(self, source, *extra, library="test", state_dir=None, mountpoint=None):
-        self.source = os.fspath(source)
+        self.source = None if source is None else os.fspath(source)  # None: origins from --config
         self.extra = [os.fspath(a) for a in extra]
         self.library = library
         self._own_state = state_dir is None
@@ -352,8 +352,9 @@ class Mount:
         return os.path.join(os.fsencode(self.mp), *[os.fsencode(p) for p in parts])
 
     def args(self):
+        source = [] if self.source is None else [self.source]
         return [musicfs_bin(), "mount", "--state-dir", self.state_dir, "--library", self.library,
-                *self.extra, self.source, self.mp]
+                *self.extra, *source, self.mp]
 
     def log(self):
         try:
