@@ -269,6 +269,17 @@ PluginPtr Registry::find_metadata(const std::string& name) const {
     return find_locked(name, [](const Plugin& p) { return p.metadata_kind() != nullptr; });
 }
 
+PluginPtr Registry::find_format(const std::string& format) const {
+    std::lock_guard lock(mu_);
+    for (const auto& e : entries_) {
+        const auto* kind = e.plugin->format_kind();
+        if (!kind) continue;
+        for (const char* const* f = kind->formats; *f; ++f)
+            if (format == *f) return e.plugin;
+    }
+    return nullptr;
+}
+
 ReloadReport Registry::reload() {
     std::lock_guard lock(mu_);
     ReloadReport report;

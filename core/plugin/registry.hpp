@@ -96,6 +96,8 @@ public:
     // matched against the plugin's name or id; nullptr if none.
     PluginPtr find_origin(const std::string& name) const;
     PluginPtr find_metadata(const std::string& name) const;
+    // The format-writer plugin serving `format` ("flac", "mp3", ...); nullptr if none.
+    PluginPtr find_format(const std::string& format) const;
 
     // Re-reads the plugin directories: a file that is new or was replaced (another inode,
     // size or mtime) is loaded, a file that is gone is dropped. Replace plugin files by

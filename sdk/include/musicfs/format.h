@@ -79,9 +79,11 @@ typedef struct mfs_format_kind {
     /* Destroys an instance; no call on it is in progress. [main-thread] */
     void (*destroy)(mfs_format_writer_t* writer);
 
-    /* Builds the layout of the virtual file for `original` carrying `tags` and `pictures`
-     * (both complete: what is not listed must not be in the result, except audio and
-     * technical data the format needs), calling `sink` in file order. Returns 0; -ENOTSUP when
+    /* Builds the layout of the virtual file for `original` carrying `tags` and `pictures`,
+     * calling `sink` in file order. `tags` is complete: a tag not listed must not be in the
+     * result (audio and technical data the format needs are not tags: keep them). `pictures`
+     * NULL means "keep the original's embedded pictures as they are"; a list (possibly empty)
+     * replaces them. Returns 0; -ENOTSUP when
      * the original is not in a format this writer handles; -EINVAL when it is broken (with a
      * one-line NUL-terminated explanation in `reason`, a caller buffer of `reason_size` bytes
      * that may be NULL). [thread-safe] */
