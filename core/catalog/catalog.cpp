@@ -22,7 +22,8 @@ std::string make_parent_dirs(const std::string& path) {
 // Node attributes: directories take the time the tree was built as their mtime.
 constexpr const char* kAttrColumns =
     "n.ino, n.track_id IS NULL, f.size, "
-    "COALESCE(f.mtime_ns, (SELECT value FROM meta WHERE key = 'tree_built_ns'))";
+    "COALESCE(f.mtime_ns, (SELECT value FROM meta WHERE key = 'tree_built_ns')), "
+    "COALESCE(t.id, 0), COALESCE(t.edit_seq, 0), COALESCE(t.format, '')";
 constexpr const char* kAttrJoins =
     " FROM nodes n LEFT JOIN tracks t ON t.id = n.track_id LEFT JOIN files f ON f.id = t.file_id ";
 
@@ -50,8 +51,10 @@ TagList effective_tags(const std::vector<std::tuple<std::string, std::string, st
                 best_source = &std::get<0>(rows[end]);
             }
         }
+        // An empty value is how a source says "no such tag" (the user removing one).
         for (std::size_t k = i; k < end; ++k)
-            if (std::get<0>(rows[k]) == *best_source) out.emplace_back(key, std::get<2>(rows[k]));
+            if (std::get<0>(rows[k]) == *best_source && !std::get<2>(rows[k]).empty())
+                out.emplace_back(key, std::get<2>(rows[k]));
         i = end;
     }
     return out;
@@ -78,15 +81,43 @@ Catalog::Catalog(const std::string& path)
       insert_tag_(db_.prepare(
           "INSERT INTO tags (track_id, source, key, idx, value) VALUES (?, ?, ?, ?, ?)")),
       insert_node_(db_.prepare("INSERT INTO nodes (parent, name, track_id) VALUES (?, ?, ?)")),
-      delete_node_(db_.prepare("DELETE FROM nodes WHERE ino = ?")) {}
+      delete_node_(db_.prepare("DELETE FROM nodes WHERE ino = ? RETURNING parent, name")),
+      journal_entry_(db_.prepare("INSERT INTO changes (kind, parent, name) VALUES ('entry', ?, ?)")),
+      journal_track_(db_.prepare("INSERT INTO changes (kind, track_id) VALUES ('track', ?)")) {}
 
-std::int64_t Catalog::ensure_origin(const std::string& name, const std::string& type) {
+std::int64_t Catalog::ensure_origin(const std::string& name, const std::string& type,
+                                    const std::string& local_root) {
     auto st = db_.prepare(
-        "INSERT INTO origins (name, type) VALUES (?, ?) "
-        "ON CONFLICT (name) DO UPDATE SET type = excluded.type RETURNING id");
+        "INSERT INTO origins (name, type, local_root) VALUES (?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET type = excluded.type, local_root = excluded.local_root "
+        "RETURNING id");
     st.bind(1, name).bind(2, type);
+    if (local_root.empty())
+        st.bind_null(3);
+    else
+        st.bind(3, local_root);
     st.step();
     return st.int64(0);
+}
+
+std::vector<std::pair<std::string, std::string>> Catalog::local_origins() {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto st = db_.prepare("SELECT name, local_root FROM origins WHERE local_root IS NOT NULL");
+    while (st.step()) out.emplace_back(std::string(st.text(0)), std::string(st.text(1)));
+    return out;
+}
+
+std::int64_t Catalog::meta_int(const std::string& key) {
+    auto st = db_.prepare("SELECT value FROM meta WHERE key = ?");
+    st.bind(1, key);
+    return st.step() ? st.int64(0) : 0;
+}
+
+void Catalog::set_meta_int(const std::string& key, std::int64_t value) {
+    db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+        .bind(1, key)
+        .bind(2, value)
+        .run();
 }
 
 bool Catalog::origin_scanned(const std::string& name) {
@@ -111,7 +142,7 @@ std::unordered_map<std::string, KnownFile> Catalog::known_files(std::int64_t ori
     return out;
 }
 
-void Catalog::put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
+std::int64_t Catalog::put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
                         std::int64_t mtime_ns, const AudioInfo& info,
                         const std::vector<std::pair<std::string, TagList>>& tags_by_source) {
     insert_file_.bind(1, origin_id).bind_blob(2, path).bind(3, size).bind(4, mtime_ns).bind_null(5);
@@ -141,7 +172,10 @@ void Catalog::put_track(std::int64_t origin_id, const std::string& path, std::in
             insert_tag_.bind(5, value).run();
         }
     }
+    return track_id;
 }
+
+void Catalog::journal_track(std::int64_t track_id) { journal_track_.bind(1, track_id).run(); }
 
 void Catalog::put_unreadable(std::int64_t origin_id, const std::string& path, std::int64_t size,
                              std::int64_t mtime_ns, const std::string& reason) {
@@ -210,10 +244,117 @@ std::int64_t Catalog::insert_node(std::int64_t parent, const std::string& name,
     else
         insert_node_.bind_null(3);
     insert_node_.run();
-    return db_.last_insert_rowid();
+    const std::int64_t ino = db_.last_insert_rowid();
+    journal_entry_.bind(1, parent).bind_blob(2, name).run();
+    return ino;
 }
 
-void Catalog::delete_node(std::int64_t ino) { delete_node_.bind(1, ino).run(); }
+void Catalog::delete_node(std::int64_t ino) {
+    delete_node_.bind(1, ino);
+    if (delete_node_.step()) {
+        const std::int64_t parent = delete_node_.int64(0);
+        const std::string name(delete_node_.text(1));
+        delete_node_.reset();
+        journal_entry_.bind(1, parent).bind_blob(2, name).run();
+    } else {
+        delete_node_.reset();
+    }
+}
+
+std::int64_t Catalog::track_of(const std::string& origin, const std::string& path) {
+    auto st = db_.prepare(
+        "SELECT t.id FROM tracks t JOIN files f ON f.id = t.file_id "
+        "JOIN origins o ON o.id = f.origin_id WHERE o.name = ? AND f.path = ?");
+    st.bind(1, origin).bind_blob(2, path);
+    return st.step() ? st.int64(0) : 0;
+}
+
+void Catalog::note_edit(std::int64_t track_id) {
+    journal_track(track_id);
+    const std::int64_t seq = db_.last_insert_rowid();
+    // A track left with no edit at all is served as its original again, byte for byte.
+    db_.prepare(
+           "UPDATE tracks SET edit_seq = CASE WHEN EXISTS (SELECT 1 FROM tags WHERE track_id = ?1 "
+           "AND source = 'user') OR EXISTS (SELECT 1 FROM pictures WHERE track_id = ?1 AND "
+           "source = 'user') THEN ?2 ELSE 0 END WHERE id = ?1")
+        .bind(1, track_id)
+        .bind(2, seq)
+        .run();
+    db_.exec("UPDATE meta SET value = 1 WHERE key = 'tree_dirty'");
+}
+
+void Catalog::set_user_tags(
+    std::int64_t track_id,
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& edits) {
+    auto del = db_.prepare("DELETE FROM tags WHERE track_id = ? AND source = ? AND key = ?");
+    for (const auto& [key, values] : edits) {
+        del.bind(1, track_id).bind(2, kUserSource).bind(3, key).run();
+        // No values: one empty row, which hides the key from every lower source.
+        const std::vector<std::string> rows = values.empty() ? std::vector<std::string>{""} : values;
+        std::int64_t idx = 0;
+        for (const auto& v : rows) {
+            insert_tag_.bind(1, track_id).bind(2, kUserSource).bind(3, key).bind(4, idx++);
+            insert_tag_.bind(5, v).run();
+        }
+    }
+    note_edit(track_id);
+}
+
+void Catalog::clear_user_tags(std::int64_t track_id, const std::vector<std::string>& keys) {
+    if (keys.empty()) {
+        db_.prepare("DELETE FROM tags WHERE track_id = ? AND source = ?")
+            .bind(1, track_id)
+            .bind(2, kUserSource)
+            .run();
+    } else {
+        auto del = db_.prepare("DELETE FROM tags WHERE track_id = ? AND source = ? AND key = ?");
+        for (const auto& k : keys) del.bind(1, track_id).bind(2, kUserSource).bind(3, k).run();
+    }
+    note_edit(track_id);
+}
+
+void Catalog::set_user_pictures(std::int64_t track_id, const std::vector<PictureRow>& pictures) {
+    clear_user_pictures(track_id);
+    auto ins = db_.prepare(
+        "INSERT INTO pictures (track_id, source, idx, type, mime, description, width, height, "
+        "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    std::int64_t idx = 0;
+    for (const auto& p : pictures) {
+        ins.bind(1, track_id).bind(2, kUserSource).bind(3, idx++).bind(4, p.type).bind(5, p.mime);
+        ins.bind(6, p.description).bind(7, p.width).bind(8, p.height).bind_blob(9, p.data).run();
+    }
+    note_edit(track_id);
+}
+
+void Catalog::clear_user_pictures(std::int64_t track_id) {
+    db_.prepare("DELETE FROM pictures WHERE track_id = ? AND source = ?")
+        .bind(1, track_id)
+        .bind(2, kUserSource)
+        .run();
+    note_edit(track_id);
+}
+
+std::vector<std::tuple<std::string, std::string, std::string>> Catalog::tag_rows(
+    std::int64_t track_id) {
+    std::vector<std::tuple<std::string, std::string, std::string>> out;
+    auto st = db_.prepare(
+        "SELECT source, key, value FROM tags WHERE track_id = ? ORDER BY key, source, idx");
+    st.bind(1, track_id);
+    while (st.step())
+        out.emplace_back(std::string(st.text(0)), std::string(st.text(1)), std::string(st.text(2)));
+    return out;
+}
+
+bool Catalog::tree_dirty() {
+    auto st = db_.prepare("SELECT value FROM meta WHERE key = 'tree_dirty'");
+    return st.step() && st.int64(0) != 0;
+}
+
+void Catalog::prune_changes(std::int64_t keep) {
+    db_.prepare("DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?")
+        .bind(1, keep)
+        .run();
+}
 
 void Catalog::finish_tree(std::int64_t when_ns, const std::string& signature) {
     db_.exec("UPDATE meta SET value = value + 1 WHERE key = 'tree_generation'");
@@ -221,6 +362,9 @@ void Catalog::finish_tree(std::int64_t when_ns, const std::string& signature) {
     db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('tree_signature', ?)")
         .bind(1, signature)
         .run();
+    db_.exec("UPDATE meta SET value = 0 WHERE key = 'tree_dirty'");
+    // The journal only has to cover what a running daemon may not have seen yet.
+    prune_changes(100'000);
 }
 
 std::string Catalog::tree_signature() {
@@ -254,10 +398,18 @@ CatalogReader::CatalogReader(const std::string& path)
           "SELECT g.source, g.key, g.value FROM nodes n JOIN tags g ON g.track_id = n.track_id "
           "WHERE n.ino = ? ORDER BY g.key, g.source, g.idx")),
       totals_(db_.prepare("SELECT count(*), COALESCE(sum(f.size), 0) FROM tracks t "
-                          "JOIN files f ON f.id = t.file_id")) {}
+                          "JOIN files f ON f.id = t.file_id")),
+      pictures_(db_.prepare("SELECT type, mime, description, width, height, data FROM pictures "
+                            "WHERE track_id = ? AND source = ? ORDER BY idx")),
+      changes_(db_.prepare("SELECT seq, kind = 'entry', COALESCE(parent, 0), COALESCE(name, X''), "
+                           "COALESCE(track_id, 0) FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")),
+      last_change_(db_.prepare("SELECT COALESCE(max(seq), 0) FROM changes")),
+      nodes_of_track_(db_.prepare("SELECT ino FROM nodes WHERE track_id = ?")) {}
 
 NodeAttr CatalogReader::attr_from(const Statement& st, int c) const {
-    return NodeAttr{st.int64(c), st.int64(c + 1) != 0, st.int64(c + 2), st.int64(c + 3)};
+    return NodeAttr{st.int64(c),     st.int64(c + 1) != 0, st.int64(c + 2),
+                    st.int64(c + 3), st.int64(c + 4),      st.int64(c + 5),
+                    std::string(st.text(c + 6))};
 }
 
 std::optional<NodeAttr> CatalogReader::lookup(std::int64_t parent, std::string_view name) {
@@ -303,6 +455,42 @@ TagList CatalogReader::tags(std::int64_t ino, const std::vector<std::string>& so
                           std::string(tags_.text(2)));
     tags_.reset();
     return effective_tags(rows, sources);
+}
+
+std::vector<PictureRow> CatalogReader::pictures(std::int64_t track_id, const std::string& source) {
+    pictures_.bind(1, track_id).bind(2, source);
+    std::vector<PictureRow> out;
+    while (pictures_.step())
+        out.push_back({static_cast<std::uint32_t>(pictures_.int64(0)), std::string(pictures_.text(1)),
+                       std::string(pictures_.text(2)), static_cast<std::uint32_t>(pictures_.int64(3)),
+                       static_cast<std::uint32_t>(pictures_.int64(4)), std::string(pictures_.text(5))});
+    pictures_.reset();
+    return out;
+}
+
+std::vector<Change> CatalogReader::changes_since(std::int64_t seq, std::size_t limit) {
+    changes_.bind(1, seq).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<Change> out;
+    while (changes_.step())
+        out.push_back({changes_.int64(0), changes_.int64(1) != 0, changes_.int64(2),
+                       std::string(changes_.text(3)), changes_.int64(4)});
+    changes_.reset();
+    return out;
+}
+
+std::int64_t CatalogReader::last_change() {
+    last_change_.step();
+    const std::int64_t out = last_change_.int64(0);
+    last_change_.reset();
+    return out;
+}
+
+std::vector<std::int64_t> CatalogReader::nodes_of_track(std::int64_t track_id) {
+    nodes_of_track_.bind(1, track_id);
+    std::vector<std::int64_t> out;
+    while (nodes_of_track_.step()) out.push_back(nodes_of_track_.int64(0));
+    nodes_of_track_.reset();
+    return out;
 }
 
 std::pair<std::int64_t, std::int64_t> CatalogReader::totals() {

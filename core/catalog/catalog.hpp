@@ -52,6 +52,29 @@ struct TreeTrack {
     TagList tags;      // effective tags
 };
 
+// A picture of a track (embedded art, or one the user set).
+struct PictureRow {
+    std::uint32_t type = 3;
+    std::string mime;
+    std::string description;
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    std::string data;
+};
+
+// One row of the change journal.
+struct Change {
+    std::int64_t seq = 0;
+    bool is_entry = false;     // a name in a directory changed (else: a track's content)
+    std::int64_t parent = 0;   // entry
+    std::string name;          // entry
+    std::int64_t track_id = 0; // track
+};
+
+// The metadata source name under which the user's own edits are stored. It ranks above every
+// configured source.
+inline constexpr const char* kUserSource = "user";
+
 struct Node {
     std::int64_t ino = 0;
     std::int64_t parent = 0;
@@ -67,7 +90,14 @@ public:
     Database& db() { return db_; }
     const std::string& path() const { return db_.path(); }
 
-    std::int64_t ensure_origin(const std::string& name, const std::string& type);
+    // `local_root`: the origin's directory when it is one on this machine ("" otherwise).
+    std::int64_t ensure_origin(const std::string& name, const std::string& type,
+                               const std::string& local_root = {});
+    // (origin name, local root) of the origins that are local directories.
+    std::vector<std::pair<std::string, std::string>> local_origins();
+    // Small integer settings in the meta table.
+    std::int64_t meta_int(const std::string& key);
+    void set_meta_int(const std::string& key, std::int64_t value);
     // True once a scan of the named origin has completed.
     bool origin_scanned(const std::string& name);
     void mark_origin_scanned(std::int64_t origin_id, std::int64_t when_ns);
@@ -76,7 +106,8 @@ public:
 
     // Records a readable track with the tags each metadata source gave (source name, tags),
     // replacing whatever the file had before. Call inside a Transaction.
-    void put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
+    // Returns the track's id.
+    std::int64_t put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
                    std::int64_t mtime_ns, const AudioInfo& info,
                    const std::vector<std::pair<std::string, TagList>>& tags_by_source);
     // Records a file that could not be read, with the reason. Call inside a Transaction.
@@ -94,6 +125,24 @@ public:
     std::vector<Node> nodes();
     std::int64_t insert_node(std::int64_t parent, const std::string& name, std::int64_t track_id);
     void delete_node(std::int64_t ino);
+    // The track of a file on an origin, or 0.
+    std::int64_t track_of(const std::string& origin, const std::string& path);
+    // Journals that a track's bytes changed (a rescan found the file changed).
+    void journal_track(std::int64_t track_id);
+    // The user's overlay. `values` empty for a key removes that tag from served files; clear
+    // (no keys: all) reverts to the file's own values. Each call journals a track change and
+    // marks the tree dirty. Call inside a Transaction.
+    void set_user_tags(std::int64_t track_id,
+                       const std::vector<std::pair<std::string, std::vector<std::string>>>& edits);
+    void clear_user_tags(std::int64_t track_id, const std::vector<std::string>& keys);
+    void set_user_pictures(std::int64_t track_id, const std::vector<PictureRow>& pictures);
+    void clear_user_pictures(std::int64_t track_id);
+    // Every tag of a track with its source, in precedence order per key: (source, key, value).
+    std::vector<std::tuple<std::string, std::string, std::string>> tag_rows(std::int64_t track_id);
+    bool tree_dirty();
+    // Drops journal rows older than the newest `keep`.
+    void prune_changes(std::int64_t keep);
+
     // Marks the tree as rebuilt from a template and sources described by `signature`: bumps
     // the generation, records the time.
     void finish_tree(std::int64_t when_ns, const std::string& signature);
@@ -101,6 +150,8 @@ public:
     std::string tree_signature();
 
 private:
+    void note_edit(std::int64_t track_id);
+
     Database db_;
     Statement insert_file_;
     Statement delete_track_of_file_;
@@ -109,14 +160,19 @@ private:
     Statement insert_tag_;
     Statement insert_node_;
     Statement delete_node_;
+    Statement journal_entry_;
+    Statement journal_track_;
 };
 
 // Attributes of a node, as FUSE needs them.
 struct NodeAttr {
     std::int64_t ino = 0;
     bool is_dir = false;
-    std::int64_t size = 0;
+    std::int64_t size = 0;      // the original's size
     std::int64_t mtime_ns = 0;
+    std::int64_t track_id = 0;  // 0 for directories
+    std::int64_t edit_seq = 0;  // > 0: the user edited the track; it is served through a writer
+    std::string format;         // the track's format ("flac", ...)
 };
 
 struct DirEntry {
@@ -142,6 +198,12 @@ public:
     std::optional<FileLocation> location(std::int64_t ino);
     // Effective tags of the track behind `ino` (empty for directories).
     TagList tags(std::int64_t ino, const std::vector<std::string>& sources);
+    std::vector<PictureRow> pictures(std::int64_t track_id, const std::string& source);
+    // The change journal after `seq`, in order, at most `limit` rows.
+    std::vector<Change> changes_since(std::int64_t seq, std::size_t limit);
+    std::int64_t last_change();
+    // The nodes showing a track.
+    std::vector<std::int64_t> nodes_of_track(std::int64_t track_id);
     // Number of tracks and their total size, for statfs.
     std::pair<std::int64_t, std::int64_t> totals();
 
@@ -155,6 +217,10 @@ private:
     Statement location_;
     Statement tags_;
     Statement totals_;
+    Statement pictures_;
+    Statement changes_;
+    Statement last_change_;
+    Statement nodes_of_track_;
 };
 
 // Picks, for each key, the values of the highest-precedence source that has it. `rows` are

@@ -71,6 +71,44 @@ CREATE INDEX nodes_by_track ON nodes(track_id) WHERE track_id IS NOT NULL;
 INSERT INTO nodes (ino, parent, name, track_id) VALUES (1, 0, X'', NULL);
 INSERT INTO meta (key, value) VALUES ('tree_generation', 0), ('tree_built_ns', 0);
 )sql",
+    // 1 -> 2: the user's overlay (tags under source 'user', pictures), and a change journal
+    // that tells a running daemon what the kernel must forget.
+    R"sql(
+-- A local origin's directory, so that `musicfs tag` can find the track of an original file.
+ALTER TABLE origins ADD COLUMN local_root TEXT;
+
+-- The change sequence of the last user edit of the track; 0 when never edited.
+ALTER TABLE tracks ADD COLUMN edit_seq INTEGER NOT NULL DEFAULT 0;
+
+-- Embedded pictures per source; the user's ('user') replace the file's when present.
+CREATE TABLE pictures (
+  track_id    INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  source      TEXT NOT NULL,
+  idx         INTEGER NOT NULL,
+  type        INTEGER NOT NULL,
+  mime        TEXT NOT NULL,
+  description TEXT NOT NULL,
+  width       INTEGER NOT NULL DEFAULT 0,
+  height      INTEGER NOT NULL DEFAULT 0,
+  data        BLOB NOT NULL,
+  PRIMARY KEY (track_id, source, idx)
+) STRICT, WITHOUT ROWID;
+
+-- What changed, in order: a name in a directory ('entry': parent, name) or a track's bytes or
+-- tags ('track': track_id). A mounted daemon follows it to invalidate the kernel's caches and
+-- its own; old rows are pruned.
+CREATE TABLE changes (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind     TEXT NOT NULL CHECK (kind IN ('entry', 'track')),
+  parent   INTEGER,
+  name     BLOB,
+  track_id INTEGER
+) STRICT;
+
+-- Set when the overlay changed in a way that needs the tree rebuilt (an edited path field)
+-- and no daemon did it yet; the next mount or scan does.
+INSERT INTO meta (key, value) VALUES ('tree_dirty', 0), ('applied_change', 0);
+)sql",
 };
 
 int read_version(Database& db) {

@@ -8,10 +8,12 @@
 
 namespace musicfs::fuse {
 
-Filesystem::Filesystem(std::string catalog_path, origins::OriginSet& origins, FsOptions options)
+Filesystem::Filesystem(std::string catalog_path, origins::OriginSet& origins, FsOptions options,
+                       overlay::Overlay* overlay)
     : catalog_path_(std::move(catalog_path)),
       origins_(origins),
       options_(std::move(options)),
+      overlay_(overlay),
       uid_(getuid()),
       gid_(getgid()) {}
 
@@ -39,7 +41,16 @@ catalog::CatalogReader& Filesystem::reader() {
     return *reader;
 }
 
-struct stat Filesystem::to_stat(const catalog::NodeAttr& a) const {
+overlay::Served Filesystem::served(const catalog::NodeAttr& a) {
+    if (!overlay_ || a.edit_seq == 0 || a.is_dir) return {};
+    const auto where = reader().location(a.ino);
+    if (!where) return {};
+    const auto origin = origins_.find(where->origin);
+    if (!origin) return {};
+    return overlay_->served(a, reader(), *origin, where->path);
+}
+
+struct stat Filesystem::to_stat(const catalog::NodeAttr& a) {
     struct stat st {};
     st.st_ino = static_cast<ino_t>(a.ino);
     st.st_mode = a.is_dir ? (S_IFDIR | 0555) : (S_IFREG | 0444);
@@ -48,6 +59,9 @@ struct stat Filesystem::to_stat(const catalog::NodeAttr& a) const {
     st.st_uid = uid_;
     st.st_gid = gid_;
     st.st_size = a.is_dir ? 0 : a.size;
+    if (a.edit_seq > 0 && !a.is_dir) {
+        if (const auto s = served(a); s.layout) st.st_size = static_cast<off_t>(s.layout->size());
+    }
     st.st_blksize = 128 * 1024;
     st.st_blocks = (st.st_size + 511) / 512;
     st.st_mtim.tv_sec = a.mtime_ns / 1'000'000'000;

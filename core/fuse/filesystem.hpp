@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.hpp"
 #include "origins/origin.hpp"
+#include "overlay/overlay.hpp"
 
 #include <fuse_lowlevel.h>
 
@@ -16,12 +17,14 @@ namespace musicfs::fuse {
 struct FsOptions {
     double entry_timeout = 60.0;  // seconds the kernel may cache names (and missing names)
     double attr_timeout = 60.0;   // seconds the kernel may cache attributes
-    std::vector<std::string> sources;  // metadata sources, highest precedence first
+    std::vector<std::string> sources;  // metadata sources, highest precedence first (user first)
 };
 
 class Filesystem {
 public:
-    Filesystem(std::string catalog_path, origins::OriginSet& origins, FsOptions options);
+    // `overlay` serves edited tracks; null serves every track as its original.
+    Filesystem(std::string catalog_path, origins::OriginSet& origins, FsOptions options,
+               overlay::Overlay* overlay = nullptr);
 
     // The operation table to hand to fuse_session_new (userdata: this Filesystem).
     static const fuse_lowlevel_ops& operations();
@@ -29,15 +32,21 @@ public:
     // This thread's catalog view (opened on first use; FUSE worker threads come and go).
     catalog::CatalogReader& reader();
     origins::OriginSet& origins() { return origins_; }
+    overlay::Overlay* overlay() { return overlay_; }
+    const std::string& catalog_path() const { return catalog_path_; }
+
+    // How an edited track is served (null layout: as its original). [thread-safe]
+    overlay::Served served(const catalog::NodeAttr& a);
     const FsOptions& options() const { return options_; }
 
-    // stat(2) attributes for a node.
-    struct stat to_stat(const catalog::NodeAttr& a) const;
+    // stat(2) attributes for a node; an edited track's size is its served size.
+    struct stat to_stat(const catalog::NodeAttr& a);
 
 private:
     std::string catalog_path_;
     origins::OriginSet& origins_;
     FsOptions options_;
+    overlay::Overlay* overlay_;
     uid_t uid_;
     gid_t gid_;
 };

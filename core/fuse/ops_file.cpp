@@ -17,9 +17,11 @@
 namespace musicfs::fuse {
 namespace {
 
-// What fi->fh points at while a file is open.
+// What fi->fh points at while a file is open. An edited track keeps the layout it was opened
+// with: a later edit does not change bytes under a reader.
 struct OpenFile {
     std::unique_ptr<origins::OriginFile> file;
+    overlay::Served served;
 };
 
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
@@ -46,7 +48,10 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
                          std::strerror(-err));
             return (void)fuse_reply_err(req, -err);
         }
-        fi->fh = reinterpret_cast<std::uint64_t>(new OpenFile{std::move(file)});
+        overlay::Served served;
+        if (auto a = fs.reader().getattr(static_cast<std::int64_t>(ino)); a && a->edit_seq > 0)
+            served = fs.served(*a);
+        fi->fh = reinterpret_cast<std::uint64_t>(new OpenFile{std::move(file), std::move(served)});
         // The bytes of a file do not change while it is in the catalog with the same
         // (size, mtime); a rescan that changes it tells the kernel.
         fi->keep_cache = 1;
@@ -60,8 +65,18 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
         thread_local std::vector<char> buffer;
         if (buffer.size() < size) buffer.resize(size);
         auto& open = *reinterpret_cast<OpenFile*>(fi->fh);
-        const std::int64_t n =
-            open.file->read(static_cast<std::uint64_t>(off), buffer.data(), size);
+        std::int64_t n = 0;
+        if (const auto& layout = open.served.layout) {
+            const auto& writer = *open.served.writer;
+            n = layout->read(
+                static_cast<std::uint64_t>(off), buffer.data(), size,
+                [&](std::uint64_t o, void* b, std::uint64_t l) { return open.file->read(o, b, l); },
+                [&](std::uint64_t arg, const std::uint8_t* in, std::uint8_t* out, std::uint64_t l) {
+                    return writer.transform(arg, in, out, l);
+                });
+        } else {
+            n = open.file->read(static_cast<std::uint64_t>(off), buffer.data(), size);
+        }
         if (n < 0) return (void)fuse_reply_err(req, static_cast<int>(-n));
         fuse_reply_buf(req, buffer.data(), static_cast<size_t>(n));
     });

@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::uint64_t kGeneration = 1;  // inode numbers are never reused (AUTOINCREMENT)
 
-fuse_entry_param entry_for(const Filesystem& fs, const catalog::NodeAttr& a) {
+fuse_entry_param entry_for(Filesystem& fs, const catalog::NodeAttr& a) {
     fuse_entry_param e{};
     e.ino = static_cast<fuse_ino_t>(a.ino);
     e.generation = kGeneration;

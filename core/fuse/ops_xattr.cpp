@@ -1,6 +1,7 @@
 // Tags as extended attributes: `user.musicfs.<name>` per tag (Picard names), a multi-valued
-// tag's values separated by NUL bytes, and `user.musicfs.origin_path` naming the original.
-// Read-only, like everything else.
+// tag's values separated by NUL bytes; and where the file comes from: `user.musicfs.origin`
+// (the origin's name), `user.musicfs.origin_path` (the original's path in it) and
+// `user.musicfs.catalog` (the catalog serving it, which `musicfs tag` edits). Read-only.
 
 #include "fuse/filesystem.hpp"
 
@@ -14,6 +15,8 @@ namespace {
 
 constexpr std::string_view kPrefix = "user.musicfs.";
 constexpr std::string_view kOriginPath = "origin_path";
+constexpr std::string_view kOrigin = "origin";
+constexpr std::string_view kCatalog = "catalog";
 
 void reply_value(fuse_req_t req, const std::string& value, size_t size) {
     if (size == 0)
@@ -30,11 +33,12 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
         if (n.substr(0, kPrefix.size()) != kPrefix) return (void)fuse_reply_err(req, ENODATA);
         const auto key = n.substr(kPrefix.size());
         auto& fs = fs_of(req);
-        if (key == kOriginPath) {
+        if (key == kOriginPath || key == kOrigin) {
             auto where = fs.reader().location(static_cast<std::int64_t>(ino));
             if (!where) return (void)fuse_reply_err(req, ENODATA);
-            return reply_value(req, where->path, size);
+            return reply_value(req, key == kOrigin ? where->origin : where->path, size);
         }
+        if (key == kCatalog) return reply_value(req, fs.catalog_path(), size);
         std::string value;
         bool found = false;
         for (const auto& [k, v] : fs.reader().tags(static_cast<std::int64_t>(ino),
@@ -61,6 +65,8 @@ void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) noexcept {
                 list += '\0';
             };
             add(kOriginPath);
+            add(kOrigin);
+            add(kCatalog);
             std::string_view last;
             const auto tags = fs.reader().tags(i, fs.options().sources);
             for (const auto& [k, v] : tags) {

@@ -1,5 +1,6 @@
 #include "fuse/session.hpp"
 
+#include "fuse/invalidator.hpp"
 #include "util/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -208,6 +209,11 @@ void serve(Filesystem& fs, const MountOptions& options) {
         }
     });
 
+    // Started after daemonising (a thread would not survive the fork), stopped before the
+    // session goes away.
+    std::optional<Invalidator> invalidator;
+    invalidator.emplace(se.get(), fs, options.on_poll);
+
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(cfg, 1);
     fuse_loop_cfg_set_max_threads(cfg, options.max_threads);
@@ -218,6 +224,7 @@ void serve(Filesystem& fs, const MountOptions& options) {
     loop_done = true;
     pthread_kill(signals.native_handle(), SIGUSR1);
     signals.join();
+    invalidator.reset();
     if (rc != 0 && rc != -ENODEV) spdlog::warn("the FUSE loop ended with {}", std::strerror(-rc));
     spdlog::info("unmounted {}", options.mountpoint);
 }

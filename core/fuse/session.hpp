@@ -20,6 +20,9 @@ struct MountOptions {
     std::function<void()> on_ready;
     // Called on SIGHUP, on the signal thread, while requests are being served.
     std::function<void()> on_reload;
+    // Called a few times a second while mounted, before catalog changes are followed (see
+    // Invalidator), e.g. to rebuild a tree an edit made dirty.
+    std::function<void()> on_poll;
 };
 
 // Throws UserError unless `path` is an existing, empty directory that is not a mount point.

@@ -41,6 +41,9 @@ public:
     std::int64_t read(std::uint64_t offset, void* buf, std::uint64_t len, const ReadFn& original,
                       const TransformFn& transform) const;
 
+    // Memory held by synthesised bytes (for cache accounting).
+    std::size_t literal_bytes() const { return literals_.size(); }
+
     // Checks the segments against the original's size: every original range inside it.
     bool fits(std::uint64_t original_size) const;
 

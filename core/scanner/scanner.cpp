@@ -92,7 +92,12 @@ vfs::TreeStats Scanner::rebuild_tree() {
 }
 
 void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
-    const std::int64_t origin_id = catalog_.ensure_origin(origin.name(), origin.plugin().name());
+    // A local directory's root is remembered so `musicfs tag` can map an original to its track.
+    const auto root = origin.config().find("root");
+    const bool local = origin.plugin().id() == "org.musicfs.origin.local";
+    const std::int64_t origin_id = catalog_.ensure_origin(
+        origin.name(), origin.plugin().name(),
+        local && root != origin.config().end() ? root->second : std::string());
     auto known = catalog_.known_files(origin_id);
 
     // 1. Walk the origin. Directories that cannot be listed are remembered: files the catalog
@@ -214,8 +219,10 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
                              o.meta.reason);
                 catalog_.put_unreadable(origin_id, c.path, c.size, c.mtime_ns, o.meta.reason);
             } else {
-                catalog_.put_track(origin_id, c.path, c.size, c.mtime_ns, o.meta.info,
-                                   o.tags_by_source);
+                const auto track = catalog_.put_track(origin_id, c.path, c.size, c.mtime_ns,
+                                                      o.meta.info, o.tags_by_source);
+                // A mounted daemon must drop what the kernel cached of the old bytes.
+                if (!c.is_new) catalog_.journal_track(track);
             }
             ++(c.is_new ? report.added : report.changed);
         }
