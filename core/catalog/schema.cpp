@@ -109,6 +109,12 @@ CREATE TABLE changes (
 -- and no daemon did it yet; the next mount or scan does.
 INSERT INTO meta (key, value) VALUES ('tree_dirty', 0), ('applied_change', 0);
 )sql",
+    // 2 -> 3: listings read only the index. With the old index every entry also cost a table
+    // lookup (root of a 10^6-track catalog: ~95 ms before, ~14 ms after).
+    R"sql(
+CREATE INDEX nodes_listing ON nodes(parent, ino, name, track_id);
+DROP INDEX nodes_by_parent;
+)sql",
 };
 
 int read_version(Database& db) {

@@ -6,7 +6,7 @@ namespace musicfs::catalog {
 
 // The schema version this build writes. Catalogs from older builds are migrated forward on
 // open; a catalog from a newer build is refused rather than misread.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Brings `db` to kSchemaVersion inside one transaction.
 void migrate(Database& db);

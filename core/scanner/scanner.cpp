@@ -175,7 +175,17 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
                         if (first_error.rc == 0 || first_error.rc == -ENOTSUP) first_error = std::move(r);
                         continue;
                     }
-                    if (!any) out.meta.info = r.info;
+                    // Format and each property come from the first source that reports them
+                    // (a sidecar source may give tags but no audio properties).
+                    auto& info = out.meta.info;
+                    if (info.format.empty()) info.format = r.info.format;
+                    for (auto [mine, theirs] :
+                         {std::pair{&info.duration_ms, r.info.duration_ms},
+                          std::pair{&info.bitrate_kbps, r.info.bitrate_kbps},
+                          std::pair{&info.sample_rate, r.info.sample_rate},
+                          std::pair{&info.channels, r.info.channels},
+                          std::pair{&info.bits_per_sample, r.info.bits_per_sample}})
+                        if (*mine == 0) *mine = theirs;
                     any = true;
                     out.tags_by_source.emplace_back(source->name(), std::move(r.tags));
                 }

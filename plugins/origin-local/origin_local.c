@@ -217,7 +217,10 @@ static int32_t origin_list(mfs_origin_t* o, const char* dir, mfs_origin_list_sin
                 free(entry);
             }
         }
-        if (sink(sink_ctx, name, &ms) != 0) break;
+        if (sink(sink_ctx, name, &ms) != 0) {
+            errno = 0;  // stopping early is not an error
+            break;
+        }
         errno = 0;
     }
     if (errno != 0) rc = -errno;

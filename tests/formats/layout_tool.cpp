@@ -2,13 +2,15 @@
 // does, and writes the served bytes to a file.
 //
 //   musicfs_layout_tool --plugin WRITER.so [--tags TAGS.json] [--picture TYPE:MIME:DESC:FILE]...
-//                       [--no-pictures] [--chunk N] ORIGINAL OUT
+//                       [--no-pictures] [--chunk N] [--config KEY=VALUE]... ORIGINAL OUT
 //
 // TAGS.json: {"title": "x", "artists": ["A", "B"], ...} (Picard names; arrays are multi-valued
 // tags, kept in order). Without --picture or --no-pictures, the original's pictures are kept.
 // The served file is read in chunks of N bytes (default 65537, odd on purpose so that reads
-// straddle segment boundaries). Prints a JSON summary of the layout on stdout; exits 2 with
-// the writer's reason when it refuses the file, 1 on any other error.
+// straddle segment boundaries). --config sets one entry of the writer's configuration (its
+// `[format.<name>]` table, values in TOML spelling), e.g. --config id3v2_version=3. Prints a
+// JSON summary of the layout on stdout; exits 2 with the writer's reason when it refuses the
+// file, 1 on any other error.
 
 #include "overlay/format_writer.hpp"
 #include "plugin/registry.hpp"
@@ -23,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -80,6 +83,7 @@ int run(int argc, char** argv) {
     bool replace_pictures = false;
     std::uint64_t chunk = 65537;
     std::vector<std::string> positional;
+    std::map<std::string, std::string> config;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -91,11 +95,19 @@ int run(int argc, char** argv) {
         else if (a == "--picture") pictures.push_back(parse_picture(next())), replace_pictures = true;
         else if (a == "--no-pictures") replace_pictures = true;
         else if (a == "--chunk") chunk = std::stoull(next());
+        else if (a == "--config") {
+            const std::string entry = next();
+            const std::size_t eq = entry.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw std::runtime_error("--config wants KEY=VALUE, got " + entry);
+            config[entry.substr(0, eq)] = entry.substr(eq + 1);
+        }
         else positional.push_back(a);
     }
     if (plugin_path.empty() || positional.size() != 2 || chunk == 0) {
         std::cerr << "usage: musicfs_layout_tool --plugin WRITER.so [--tags TAGS.json] "
-                     "[--picture TYPE:MIME:DESC:FILE]... [--no-pictures] [--chunk N] ORIGINAL OUT\n";
+                     "[--picture TYPE:MIME:DESC:FILE]... [--no-pictures] [--chunk N] "
+                     "[--config KEY=VALUE]... ORIGINAL OUT\n";
         return 1;
     }
     original_path = positional[0];
@@ -107,7 +119,7 @@ int run(int argc, char** argv) {
         std::cerr << "not a loadable format-writer plugin: " << plugin_path << "\n";
         return 1;
     }
-    overlay::FormatWriter writer(plugin, {});
+    overlay::FormatWriter writer(plugin, config);
     const catalog::TagList tags = tags_path.empty() ? catalog::TagList{} : parse_tags(tags_path);
 
     const int fd = ::open(original_path.c_str(), O_RDONLY | O_CLOEXEC);
