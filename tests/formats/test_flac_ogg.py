@@ -21,6 +21,7 @@ Exit status: 0 passed, 1 failed, 77 skipped (a tool is missing)."""
 import concurrent.futures
 import functools
 import os
+import uuid
 import random
 import shutil
 import sys
@@ -650,7 +651,8 @@ def fuzz_one(path, plugin, d, m, label):
     last_rc = None
     requests = [("full", TAGS_FULL, [(3, "image/jpeg", "Front", m["tiny"])]), ("keep", [], None)]
     for rlabel, tags, pics in requests:
-        out = os.path.join(d, "fz-%s-%s.out" % (label, rlabel))
+        # Labels can repeat (a mutation may come up twice): the output name must not.
+        out = os.path.join(d, "fz-%s-%s-%s.out" % (label, rlabel, uuid.uuid4().hex[:12]))
         try:
             r = fs.layout(plugin, path, out, tags=tags, pictures=pics, timeout=30)
         except fs.subprocess.TimeoutExpired:
