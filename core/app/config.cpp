@@ -9,7 +9,9 @@
 #include <charconv>
 #include <functional>
 #include <cstdlib>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 namespace musicfs::app {
 namespace {
@@ -61,6 +63,38 @@ std::string list_text(const toml::node& node, const std::string& at, const char*
     return out;
 }
 
+std::string key_where(const toml::key& k, const toml::node& node, const std::string& file) {
+    const auto& b = k.source().begin;
+    return b ? fmt::format("{}:{}:{}", file, b.line, b.column) : where(node, file);
+}
+
+// A table's entries in the order the file gives them (toml++ keeps tables sorted by key; the
+// order of a paths block or a replace list matters).
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
+    std::vector<std::pair<const toml::key*, const toml::node*>> out;
+    for (const auto& [k, v] : t) out.emplace_back(&k, &v);
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        const auto& pa = a.first->source().begin;
+        const auto& pb = b.first->source().begin;
+        return std::tie(pa.line, pa.column) < std::tie(pb.line, pb.column);
+    });
+    return out;
+}
+
+bool is_standard_path_key(std::string_view k) {
+    return k == "default" || k == "singleton" || k == "comp";
+}
+
+// Checks a paths entry's query now, so that a mistake is reported where it is written.
+void check_query(const std::string& query, const std::string& at) {
+    if (is_standard_path_key(query)) return;
+    try {
+        vfs::TrackQuery q(query);
+    } catch (const vfs::QueryError& e) {
+        throw UserError("{}: paths query '{}': {}", at, query, e.what());
+    }
+}
+
 bool parse_bool(const std::string& s, bool& out) {
     if (s == "true" || s == "1" || s == "yes" || s == "on") return out = true, true;
     if (s == "false" || s == "0" || s == "no" || s == "off") return out = false, true;
@@ -76,8 +110,33 @@ const std::vector<Option>& options() {
          "~/.local/state/musicfs)"},
         {"library.name", "--library", "MUSICFS_LIBRARY", "string", "",
          "Name of the library; each has its own catalog (default: derived from the origins)"},
-        {"template", "--template", "MUSICFS_TEMPLATE", "string",
-         "$albumartist/$album/$track $title", "Path template of the tree"},
+        {"paths.default", "--template", "MUSICFS_TEMPLATE", "string",
+         "$albumartist/$album%aunique{}/$track $title",
+         "Path template of the tracks no other paths entry matches (top-level 'template' is "
+         "the same)"},
+        {"paths.singleton", "--singleton-template", "MUSICFS_SINGLETON_TEMPLATE", "string",
+         "Non-Album/$artist/$title", "Path template of tracks that belong to no album"},
+        {"paths.comp", "--comp-template", "MUSICFS_COMP_TEMPLATE", "string",
+         "Compilations/$album%aunique{}/$track $title", "Path template of compilation tracks"},
+        {"aunique.keys", "--aunique-keys", "MUSICFS_AUNIQUE_KEYS", "string", "albumartist album",
+         "Fields that make albums look alike to %aunique{}"},
+        {"aunique.disambiguators", "--aunique-disambiguators", "MUSICFS_AUNIQUE_DISAMBIGUATORS",
+         "string", "albumtype year label catalognum albumdisambig releasegroupdisambig",
+         "Fields %aunique{} tries, in order, to tell such albums apart"},
+        {"aunique.bracket", "--aunique-bracket", "MUSICFS_AUNIQUE_BRACKET", "string", "[]",
+         "The two characters around %aunique{}'s result (empty: none)"},
+        {"sunique.keys", "--sunique-keys", "MUSICFS_SUNIQUE_KEYS", "string", "artist title",
+         "Fields that make singletons look alike to %sunique{}"},
+        {"sunique.disambiguators", "--sunique-disambiguators", "MUSICFS_SUNIQUE_DISAMBIGUATORS",
+         "string", "year trackdisambig", "Fields %sunique{} tries, in order"},
+        {"sunique.bracket", "--sunique-bracket", "MUSICFS_SUNIQUE_BRACKET", "string", "[]",
+         "The two characters around %sunique{}'s result (empty: none)"},
+        {"path_sep_replace", "--path-sep-replace", "MUSICFS_PATH_SEP_REPLACE", "string", "_",
+         "What a '/' inside a field's value becomes"},
+        {"asciify_paths", "--asciify-paths", "MUSICFS_ASCIIFY_PATHS", "bool", "false",
+         "Transliterate paths to ASCII (ICU Any-Latin; Latin-ASCII)"},
+        {"max_filename_length", "--max-filename-length", "MUSICFS_MAX_FILENAME_LENGTH", "count",
+         "0", "Longest name in bytes (0: 255)"},
         {"log_level", "--log-level", "MUSICFS_LOG_LEVEL", "string", "info",
          "trace, debug, info, warn, error or off"},
         {"log_file", "--log-file", "MUSICFS_LOG_FILE", "string", "",
@@ -108,6 +167,21 @@ Config Config::load(const std::optional<std::string>& file,
     Config c;
     c.file_ = file;
     for (const auto& o : options()) c.values_[o.key] = {o.fallback, "the default"};
+
+    // What the file says about the tree's layout, in file order.
+    struct PathEntry {
+        std::string query;
+        std::string tmpl;
+    };
+    struct ViewEntry {
+        std::string name;
+        std::string at;
+        std::vector<PathEntry> paths;
+    };
+    std::vector<PathEntry> root_paths;
+    std::string paths_at;  // where the [paths] table is, when the file has one
+    std::vector<ViewEntry> views;
+    std::optional<std::vector<vfs::Replacement>> replace;
 
     if (file) {
         toml::table root;
@@ -166,6 +240,73 @@ Config Config::load(const std::optional<std::string>& file,
                                     throw UserError("{}: two origins are named '{}'", iat, oc.name);
                             c.origins_.push_back(std::move(oc));
                         }
+                    } else if (prefix.empty() && key == "template") {
+                        // The name older configurations use for paths.default.
+                        auto t = node.value<std::string>();
+                        if (!t) throw UserError("{}: 'template' must be a string", at);
+                        c.values_["paths.default"] = {*t, at};
+                    } else if (prefix.empty() && key == "paths" && node.is_table()) {
+                        paths_at = at;
+                        for (const auto& [pk, pv] : in_file_order(*node.as_table())) {
+                            const std::string query(pk->str());
+                            const std::string pat = key_where(*pk, *pv, *file);
+                            auto t = pv->value<std::string>();
+                            if (!t)
+                                throw UserError("{}: the template of paths entry '{}' must be a "
+                                                "string",
+                                                pat, query);
+                            check_query(query, pat);
+                            if (is_standard_path_key(query))
+                                c.values_["paths." + query] = {*t, pat};
+                            root_paths.push_back({query, *t});
+                        }
+                    } else if (prefix.empty() && key == "views" && node.is_table()) {
+                        for (const auto& [vk, vv] : in_file_order(*node.as_table())) {
+                            ViewEntry view{std::string(vk->str()), key_where(*vk, *vv, *file), {}};
+                            if (!vv->is_table())
+                                throw UserError("{}: view '{}' must be a table with a paths table",
+                                                view.at, view.name);
+                            for (const auto& [fk, fv] : in_file_order(*vv->as_table())) {
+                                const std::string fat = key_where(*fk, *fv, *file);
+                                if (fk->str() != "paths" || !fv->is_table())
+                                    throw UserError("{}: unknown view key '{}' in view '{}' (a view "
+                                                    "has a [views.\"{}\".paths] table)",
+                                                    fat, fk->str(), view.name, view.name);
+                                for (const auto& [pk, pv] : in_file_order(*fv->as_table())) {
+                                    const std::string query(pk->str());
+                                    const std::string pat = key_where(*pk, *pv, *file);
+                                    auto t = pv->value<std::string>();
+                                    if (!t)
+                                        throw UserError("{}: the template of paths entry '{}' must "
+                                                        "be a string",
+                                                        pat, query);
+                                    check_query(query, pat);
+                                    view.paths.push_back({query, *t});
+                                }
+                            }
+                            if (view.paths.empty())
+                                throw UserError("{}: view '{}' has no paths", view.at, view.name);
+                            if (view.name.empty() || view.name.find('/') != std::string::npos)
+                                throw UserError("{}: a view's name must be non-empty, without '/'",
+                                                view.at);
+                            views.push_back(std::move(view));
+                        }
+                    } else if (prefix.empty() && key == "replace" && node.is_table()) {
+                        replace.emplace();
+                        for (const auto& [rk, rv] : in_file_order(*node.as_table())) {
+                            const std::string rat = key_where(*rk, *rv, *file);
+                            auto r = rv->value<std::string>();
+                            if (!r)
+                                throw UserError("{}: the replacement of '{}' must be a string", rat,
+                                                rk->str());
+                            vfs::Replacement rule{std::string(rk->str()), *r};
+                            try {
+                                vfs::Replacements check({rule});
+                            } catch (const std::invalid_argument& e) {
+                                throw UserError("{}: replace: {}", rat, e.what());
+                            }
+                            replace->push_back(std::move(rule));
+                        }
                     } else if ((prefix == "metadata." || prefix == "plugins.") && node.is_table()) {
                         auto& opts = (prefix == "metadata." ? c.source_options_
                                                             : c.plugin_options_)[std::string(k.str())];
@@ -173,7 +314,8 @@ Config Config::load(const std::optional<std::string>& file,
                             opts[std::string(sk.str())] = plugin_value(sv);
                     } else if (node.is_table() && prefix.empty() &&
                                (key == "library" || key == "scan" || key == "fuse" ||
-                                key == "plugins" || key == "metadata")) {
+                                key == "plugins" || key == "metadata" || key == "aunique" ||
+                                key == "sunique")) {
                         walk(*node.as_table(), key + ".");
                     } else {
                         const auto& kb = k.source().begin;
@@ -208,6 +350,47 @@ Config Config::load(const std::optional<std::string>& file,
         if (kind == "number") c.number(o.key);
         if (kind == "count") c.count(o.key);
     }
+
+    // The layout: views, or one tree at the root whose paths block is the file's entries in
+    // file order, then beets' default, singleton and comp entries the file does not override
+    // (beets merges its defaults into a user's paths block the same way).
+    vfs::LayoutConfig& layout = c.layout_;
+    if (!views.empty()) {
+        if (!paths_at.empty())
+            throw UserError("{}: a [paths] table and [views] cannot both be given; each view has "
+                            "its own paths",
+                            paths_at);
+        for (const char* k : {"paths.default", "paths.singleton", "paths.comp"})
+            if (c.is_set(k))
+                throw UserError("{}: '{}' applies to a tree without views; with [views], each "
+                                "view has its own paths",
+                                c.value(k).from, k);
+        layout.views.clear();
+        for (auto& v : views) {
+            vfs::ViewConfig vc{v.name, {}};
+            for (auto& p : v.paths) vc.paths.push_back({p.query, p.tmpl});
+            layout.views.push_back(std::move(vc));
+        }
+    } else {
+        vfs::ViewConfig root_view;
+        std::set<std::string> given;
+        for (auto& p : root_paths) {
+            given.insert(p.query);
+            root_view.paths.push_back(
+                {p.query, is_standard_path_key(p.query) ? c.string("paths." + p.query) : p.tmpl});
+        }
+        for (const char* k : {"default", "singleton", "comp"})
+            if (!given.count(k)) root_view.paths.push_back({k, c.string(std::string("paths.") + k)});
+        layout.views = {std::move(root_view)};
+    }
+    if (replace) layout.replacements = std::move(*replace);
+    layout.aunique = {c.string("aunique.keys"), c.string("aunique.disambiguators"),
+                      c.string("aunique.bracket")};
+    layout.sunique = {c.string("sunique.keys"), c.string("sunique.disambiguators"),
+                      c.string("sunique.bracket")};
+    layout.path_sep_replace = c.string("path_sep_replace");
+    layout.asciify_paths = c.boolean("asciify_paths");
+    layout.max_filename_length = c.count("max_filename_length");
     return c;
 }
 

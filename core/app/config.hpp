@@ -3,6 +3,8 @@
 // flag. Precedence: CLI > environment > file > defaults. The option table in config.cpp is the
 // single source of truth for names, defaults and help (docs/configuration.md mirrors it).
 
+#include "vfs/layout.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -53,6 +55,10 @@ public:
         return plugin_options_;
     }
     const std::optional<std::string>& file() const { return file_; }
+    // The tree's layout: views and their paths blocks, replacements, %aunique/%sunique
+    // defaults and the path options, from the file's [paths], [views.<name>] and [replace]
+    // tables layered with the options.
+    const vfs::LayoutConfig& layout() const { return layout_; }
 
 private:
     struct Value {
@@ -66,6 +72,7 @@ private:
     std::map<std::string, std::map<std::string, std::string>> source_options_;
     std::map<std::string, std::map<std::string, std::string>> plugin_options_;
     std::optional<std::string> file_;
+    vfs::LayoutConfig layout_;
 };
 
 // $XDG_STATE_HOME/musicfs, else ~/.local/state/musicfs.

@@ -1,6 +1,8 @@
 #include "app/library.hpp"
 
 #include "plugin/host.hpp"
+#include "vfs/plugin_functions.hpp"
+#include "vfs/tree_builder.hpp"
 
 #include "util/error.hpp"
 
@@ -48,7 +50,21 @@ std::vector<std::filesystem::path> plugin_dirs(const Config& config) {
     return dirs;
 }
 
-Library::Library(const Config& config) : config_(config), template_(config.string("template")) {
+namespace {
+
+// The template functions of every template plugin, in plugin order (the first provider of a
+// name wins; the registry lists the user's plugin directories before the standard one).
+std::vector<vfs::TemplateFunction> template_functions(const plugin::Registry& registry) {
+    std::vector<vfs::TemplateFunction> out;
+    for (const auto& p : registry.plugins())
+        for (const auto* f : p->template_functions())
+            out.push_back(vfs::adopt_template_function(f, p->id() + " " + p->version(), p));
+    return out;
+}
+
+}  // namespace
+
+Library::Library(const Config& config) : config_(config) {
     if (config.origins().empty())
         throw UserError("no music to serve: give a source directory or [[origin]] tables in a "
                         "config file");
@@ -58,6 +74,11 @@ Library::Library(const Config& config) : config_(config), template_(config.strin
     if (origins_.empty())
         throw UserError("none of the configured origins could be set up (see the log above)");
     for (const auto& name : config.list("metadata.sources")) set_up_source(name);
+    layout_ = std::make_unique<vfs::TreeLayout>(config.layout(), template_functions(*registry_));
+    for (const auto& f : layout_->unknown_functions())
+        spdlog::warn("no template plugin provides %{}{{}}: its calls stay as written in paths "
+                     "(see `musicfs plugins`)",
+                     f);
 
     name_ = config.is_set("library.name") ? config.string("library.name")
                                           : default_library_name(config.origins());
@@ -157,14 +178,14 @@ bool Library::needs_first_scan() {
 }
 
 bool Library::refresh_tree() {
-    if (catalog_->tree_signature() == vfs::tree_signature(template_, source_names())) return false;
-    vfs::rebuild_tree(*catalog_, template_, source_names());
+    if (catalog_->tree_signature() == vfs::tree_signature(*layout_, source_names())) return false;
+    vfs::rebuild_tree(*catalog_, *layout_, source_names());
     return true;
 }
 
 scanner::ScanReport Library::scan(unsigned threads) {
     std::lock_guard lock(sources_mu_);
-    scanner::Scanner s(*catalog_, origins_, sources_, template_, {threads});
+    scanner::Scanner s(*catalog_, origins_, sources_, *layout_, {threads});
     return s.run();
 }
 

@@ -11,7 +11,7 @@
 #include "plugin/registry.hpp"
 #include "scanner/metadata_source.hpp"
 #include "scanner/scanner.hpp"
-#include "vfs/path_template.hpp"
+#include "vfs/layout.hpp"
 
 #include <memory>
 #include <mutex>
@@ -39,9 +39,10 @@ public:
     // True when some origin has never been scanned completely.
     bool needs_first_scan();
     scanner::ScanReport scan(unsigned threads);
-    // Rebuilds the tree (without reading files) if the template or sources changed since it
-    // was built. Returns true when it did.
+    // Rebuilds the tree (without reading files) if the layout (views, templates, replacements,
+    // template plugins) or the sources changed since it was built. Returns true when it did.
     bool refresh_tree();
+    const vfs::TreeLayout& layout() const { return *layout_; }
 
     // Re-reads the plugin directories and moves origins and sources whose plugin changed onto
     // the new plugin (open files finish on the old one); origins and sources that could not
@@ -58,7 +59,7 @@ private:
     origins::OriginSet origins_;
     mutable std::mutex sources_mu_;  // guards sources_ (the scanner runs with it held)
     std::vector<std::unique_ptr<scanner::MetadataSource>> sources_;
-    vfs::PathTemplate template_;
+    std::unique_ptr<vfs::TreeLayout> layout_;
     std::string name_;
     std::string dir_;
     std::unique_ptr<catalog::Catalog> catalog_;

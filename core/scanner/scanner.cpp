@@ -60,8 +60,8 @@ bool looks_like_audio(std::string_view name) {
 
 Scanner::Scanner(catalog::Catalog& catalog, origins::OriginSet& origins,
                  std::vector<std::unique_ptr<MetadataSource>>& sources,
-                 const vfs::PathTemplate& tmpl, ScanOptions options)
-    : catalog_(catalog), origins_(origins), sources_(sources), template_(tmpl), options_(options) {}
+                 const vfs::TreeLayout& layout, ScanOptions options)
+    : catalog_(catalog), origins_(origins), sources_(sources), layout_(layout), options_(options) {}
 
 ScanReport Scanner::run() {
     const auto start = std::chrono::steady_clock::now();
@@ -88,7 +88,7 @@ ScanReport Scanner::run() {
 vfs::TreeStats Scanner::rebuild_tree() {
     std::vector<std::string> names;
     for (const auto& s : sources_) names.push_back(s->name());
-    return vfs::rebuild_tree(catalog_, template_, names);
+    return vfs::rebuild_tree(catalog_, layout_, names);
 }
 
 void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {

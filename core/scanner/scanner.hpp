@@ -6,7 +6,7 @@
 #include "catalog/catalog.hpp"
 #include "origins/origin.hpp"
 #include "scanner/metadata_source.hpp"
-#include "vfs/path_template.hpp"
+#include "vfs/layout.hpp"
 #include "vfs/tree_builder.hpp"
 
 #include <memory>
@@ -38,7 +38,7 @@ class Scanner {
 public:
     // `sources` are in precedence order (highest first).
     Scanner(catalog::Catalog& catalog, origins::OriginSet& origins,
-            std::vector<std::unique_ptr<MetadataSource>>& sources, const vfs::PathTemplate& tmpl,
+            std::vector<std::unique_ptr<MetadataSource>>& sources, const vfs::TreeLayout& layout,
             ScanOptions options);
 
     ScanReport run();
@@ -52,7 +52,7 @@ private:
     catalog::Catalog& catalog_;
     origins::OriginSet& origins_;
     std::vector<std::unique_ptr<MetadataSource>>& sources_;
-    const vfs::PathTemplate& template_;
+    const vfs::TreeLayout& layout_;
     ScanOptions options_;
 };
 

@@ -2,54 +2,314 @@
 
 #include "util/utf8.hpp"
 
+#include <unicode/normalizer2.h>
+#include <unicode/regex.h>
+#include <unicode/translit.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+
+#include <cctype>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 namespace musicfs::vfs {
 namespace {
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-}  // namespace
 
-std::string sanitize_component(std::string_view value, std::string_view fallback) {
-    const std::string repaired = utf8::repair(value);
+// ICU's U8_NEXT, in one place: its expansion trips -Wconversion.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+inline UChar32 next_code_point(std::string_view s, std::size_t& i) {
+    UChar32 c = 0;
+    U8_NEXT(s.data(), i, s.size(), c);
+    return c;
+}
+#pragma GCC diagnostic pop
+
+
+icu::UnicodeString to_ustring(std::string_view s) {
+    return icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
+}
+
+std::string to_utf8(const icu::UnicodeString& u) {
     std::string out;
-    out.reserve(repaired.size());
-    for (const char c : repaired) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '/')
-            out += '_';
-        else if (u < 0x20 || u == 0x7F)
-            continue;
-        else
-            out += c;
-    }
-    std::size_t b = 0, e = out.size();
-    while (b < e && is_space(out[b])) ++b;
-    while (e > b && is_space(out[e - 1])) --e;
-    out = out.substr(b, e - b);
-    if (!out.empty() && out[0] == '.') out[0] = '_';
-    if (out.empty()) return std::string(fallback);
+    u.toUTF8String(out);
     return out;
 }
 
-std::string fit_name(std::string_view stem, std::string_view ext, std::size_t max_bytes) {
-    if (ext.size() >= max_bytes) ext = {};
-    const std::size_t room = max_bytes - ext.size();
-    std::string out(stem.substr(0, utf8::prefix_len(stem, room)));
-    // Cutting may leave trailing whitespace; names never end in it.
-    while (!out.empty() && out.back() == ' ') out.pop_back();
+// Python's re.sub replacement syntax (\1, \g<1>, \g<name>, \\) in ICU's ($1, ${name}, \\).
+std::string icu_replacement(std::string_view py) {
+    std::string out;
+    for (std::size_t i = 0; i < py.size(); ++i) {
+        const char c = py[i];
+        if (c == '$') {
+            out += "\\$";
+        } else if (c == '\\' && i + 1 < py.size()) {
+            const char n = py[++i];
+            if (std::isdigit(static_cast<unsigned char>(n))) {
+                out += '$';
+                out += n;
+            } else if (n == 'g' && i + 1 < py.size() && py[i + 1] == '<') {
+                const auto close = py.find('>', i + 2);
+                if (close == std::string_view::npos) throw std::invalid_argument("unterminated \\g<");
+                const auto name = py.substr(i + 2, close - i - 2);
+                out += "${";
+                out += name;
+                out += '}';
+                i = close;
+            } else if (n == 'n') {
+                out += '\n';
+            } else if (n == 't') {
+                out += '\t';
+            } else {
+                out += '\\';
+                out += n;
+            }
+        } else if (c == '\\') {
+            out += "\\\\";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::vector<std::string_view> split_nonempty(std::string_view path) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        auto slash = path.find('/', start);
+        if (slash == std::string_view::npos) slash = path.size();
+        if (slash > start) out.push_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return out;
+}
+
+std::string cut(std::string_view s, std::size_t max_bytes) {
+    return std::string(s.substr(0, utf8::prefix_len(s, max_bytes)));
+}
+
+// os.path.splitext on one name: the extension starts at the last dot that is not leading.
+std::pair<std::string_view, std::string_view> splitext(std::string_view name) {
+    const auto dot = name.rfind('.');
+    if (dot == std::string_view::npos) return {name, {}};
+    std::size_t lead = 0;
+    while (lead < name.size() && name[lead] == '.') ++lead;
+    if (dot < lead) return {name, {}};
+    return {name.substr(0, dot), name.substr(dot)};
+}
+
+struct Stage {
+    std::string path;
+    bool truncated = false;
+};
+
+// One round of beets' _legalize_stage.
+Stage legalize_stage(std::string_view path, const Replacements& replacements,
+                     std::size_t max_bytes, std::string_view ext) {
+    std::string joined;
+    for (const auto comp : split_nonempty(path)) {
+        if (!joined.empty()) joined += '/';
+        joined += replacements.apply(comp);
+    }
+    joined += ext;
+    const std::string before = joined;
+    auto comps = split_nonempty(joined);
+    std::string out;
+    for (std::size_t i = 0; i < comps.size(); ++i) {
+        if (i) out += '/';
+        if (i + 1 < comps.size()) {
+            out += cut(comps[i], max_bytes);
+            continue;
+        }
+        const auto [base, e] = splitext(comps[i]);
+        if (!e.empty() && e.size() < max_bytes) {
+            out += cut(base, max_bytes - e.size());
+            out += e;
+        } else {
+            out += cut(comps[i], max_bytes);
+        }
+    }
+    return {out, out != before};
+}
+
+bool is_control(UChar32 c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+
+// What no name in the tree may be, whatever the replacements say.
+std::string safe_name(std::string_view name) {
+    std::string out;
+    out.reserve(name.size());
+    for (std::size_t i = 0; i < name.size();) {
+        const std::size_t start = i;
+        const UChar32 c = next_code_point(name, i);
+        if (c >= 0 && !is_control(c)) out.append(name.substr(start, i - start));
+    }
+    if (!out.empty() && out.front() == '.') out.front() = '_';
     if (out.empty()) out.push_back('_');
-    out += ext;
+    return out;
+}
+
+}  // namespace
+
+const std::vector<Replacement>& default_replacements() {
+    static const std::vector<Replacement> rules = {
+        {R"([\\/])", "_"},  {R"(^\.)", "_"},  {R"([\x00-\x1f])", "_"}, {R"([<>:"\?\*\|])", "_"},
+        {R"(\.$)", "_"},    {R"(\s+$)", ""},  {R"(^\s+)", ""},         {R"(^-)", "_"},
+    };
+    return rules;
+}
+
+const std::vector<Replacement>& fallback_replacements() {
+    static const std::vector<Replacement> rules = {
+        {R"([\\/])", "_"}, {R"(^\.)", "_"}, {R"([\x00-\x1f])", ""}, {R"([<>:"\?\*\|])", "_"},
+        {R"(\.$)", "_"},   {R"(\s+$)", ""},
+    };
+    return rules;
+}
+
+struct Replacements::Compiled {
+    std::unique_ptr<icu::RegexPattern> pattern;
+    icu::UnicodeString replacement;
+    // A matcher is costly to make and not thread-safe: one per rule, reused under the lock.
+    std::mutex mu;
+    std::unique_ptr<icu::RegexMatcher> matcher;  // guarded by mu
+};
+
+struct Replacements::Cache {
+    static constexpr std::size_t kMaxEntries = 1 << 16;
+    std::mutex mu;
+    std::unordered_map<std::string, std::string> results;  // guarded by mu
+};
+
+Replacements::Replacements(const std::vector<Replacement>& rules)
+    : rules_(rules), cache_(std::make_unique<Cache>()) {
+    for (const auto& r : rules_) {
+        UErrorCode status = U_ZERO_ERROR;
+        UParseError pe{};
+        auto c = std::make_unique<Compiled>();
+        c->pattern.reset(icu::RegexPattern::compile(to_ustring(r.pattern), pe, status));
+        if (U_FAILURE(status))
+            throw std::invalid_argument("'" + r.pattern + "' is not a valid regular expression (" +
+                                        u_errorName(status) + ")");
+        c->replacement = to_ustring(icu_replacement(r.replacement));
+        c->matcher.reset(c->pattern->matcher(status));
+        if (U_FAILURE(status))
+            throw std::invalid_argument("'" + r.pattern + "': " + u_errorName(status));
+        compiled_.push_back(std::move(c));
+    }
+}
+
+Replacements::~Replacements() = default;
+Replacements::Replacements(Replacements&&) noexcept = default;
+Replacements& Replacements::operator=(Replacements&&) noexcept = default;
+
+std::string Replacements::apply(std::string_view component) const {
+    const std::string key(component);
+    {
+        std::lock_guard lock(cache_->mu);
+        if (const auto it = cache_->results.find(key); it != cache_->results.end()) return it->second;
+    }
+    icu::UnicodeString text = to_ustring(component);
+    for (const auto& c : compiled_) {
+        UErrorCode status = U_ZERO_ERROR;
+        std::lock_guard lock(c->mu);
+        c->matcher->reset(text);
+        icu::UnicodeString replaced = c->matcher->replaceAll(c->replacement, status);
+        static const icu::UnicodeString kNothing;
+        c->matcher->reset(kNothing);  // no reference to `text` outlives this call
+        if (U_SUCCESS(status)) text = replaced;
+    }
+    std::string out = to_utf8(text);
+    std::lock_guard lock(cache_->mu);
+    if (cache_->results.size() >= Cache::kMaxEntries) cache_->results.clear();
+    cache_->results.emplace(key, out);
+    return out;
+}
+
+std::string nfc(std::string_view text) {
+    UErrorCode status = U_ZERO_ERROR;
+    const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(status);
+    const std::string repaired = utf8::repair(text);
+    if (U_FAILURE(status)) return repaired;
+    const icu::UnicodeString out = n->normalize(to_ustring(repaired), status);
+    return U_SUCCESS(status) ? to_utf8(out) : repaired;
+}
+
+std::string asciify(std::string_view text, std::string_view sep_replace) {
+    thread_local std::unique_ptr<icu::Transliterator> tr = [] {
+        UErrorCode status = U_ZERO_ERROR;
+        std::unique_ptr<icu::Transliterator> t(icu::Transliterator::createInstance(
+            "Any-Latin; Latin-ASCII", UTRANS_FORWARD, status));
+        return U_SUCCESS(status) ? std::move(t) : nullptr;
+    }();
+    std::string out;
+    for (std::size_t start = 0; start <= text.size();) {
+        auto slash = text.find('/', start);
+        if (slash == std::string_view::npos) slash = text.size();
+        icu::UnicodeString u = to_ustring(text.substr(start, slash - start));
+        if (tr) tr->transliterate(u);
+        std::string part;
+        for (const char c : to_utf8(u)) {
+            if (static_cast<unsigned char>(c) >= 0x80) continue;  // nothing ASCII for it
+            if (c == '/')
+                part += sep_replace;
+            else
+                part += c;
+        }
+        out += part;
+        if (slash < text.size()) out += '/';
+        start = slash + 1;
+    }
+    return out;
+}
+
+std::vector<std::string> legalize_path(std::string_view path, const Replacements& replacements,
+                                       std::size_t max_bytes, std::string_view ext) {
+    static const Replacements fallback(fallback_replacements());
+    const Stage first = legalize_stage(path, replacements, max_bytes, ext);
+    std::string_view stem = first.path;
+    if (!ext.empty() && stem.size() >= ext.size() && stem.substr(stem.size() - ext.size()) == ext)
+        stem.remove_suffix(ext.size());
+    Stage second = legalize_stage(stem, replacements, max_bytes, ext);
+    if (second.truncated) second = legalize_stage(stem, fallback, max_bytes, ext);
+    std::vector<std::string> out;
+    for (const auto comp : split_nonempty(second.path)) out.push_back(safe_name(comp));
+    if (out.empty()) out.push_back(safe_name(ext));
     return out;
 }
 
 std::string numbered_name(std::string_view stem, std::string_view ext, unsigned k,
                           std::size_t max_bytes) {
     const std::string suffix = " (" + std::to_string(k) + ")";
+    if (ext.size() + suffix.size() >= max_bytes) ext = {};
     const std::size_t room = max_bytes > suffix.size() + ext.size()
                                  ? max_bytes - suffix.size() - ext.size()
                                  : 1;
-    std::string head(stem.substr(0, utf8::prefix_len(stem, room)));
-    return head + suffix + std::string(ext.size() < max_bytes ? ext : std::string_view{});
+    std::string out(stem.substr(0, utf8::prefix_len(stem, room)));
+    out.append(suffix);
+    out.append(ext);
+    return out;
+}
+
+std::pair<std::string, std::string> split_extension(std::string_view name) {
+    const auto dot = name.rfind('.');
+    if (dot == std::string_view::npos || dot == 0) return {std::string(name), {}};
+    return {std::string(name.substr(0, dot)), std::string(name.substr(dot))};
+}
+
+std::string lowercase_extension(std::string_view path) {
+    const auto slash = path.rfind('/');
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    const auto dot = name.rfind('.');
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == name.size()) return {};
+    std::string ext(name.substr(dot));
+    for (char& c : ext)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return ext;
 }
 
 }  // namespace musicfs::vfs

@@ -1,26 +1,10 @@
 #include "vfs/tree_builder.hpp"
 
-#include "vfs/names.hpp"
-
 #include <chrono>
-#include <map>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace musicfs::vfs {
 namespace {
-
-std::pair<std::string, std::string> split_ext(const std::string& name) {
-    const auto dot = name.rfind('.');
-    if (dot == std::string::npos || dot == 0) return {name, ""};
-    return {name.substr(0, dot), name.substr(dot)};
-}
-
-// A directory of the desired tree, while placing.
-struct DirSlot {
-    std::map<std::string, DirSlot> dirs;
-    std::unordered_set<std::string> files;
-};
 
 std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -30,47 +14,45 @@ std::int64_t now_ns() {
 
 }  // namespace
 
-std::vector<Placement> place_tracks(const std::vector<catalog::TreeTrack>& tracks,
-                                    const PathTemplate& tmpl) {
-    std::vector<Placement> out;
-    out.reserve(tracks.size());
-    DirSlot root;
-    for (const auto& track : tracks) {
-        auto comps = tmpl.render(track.tags, track.path);
-        DirSlot* dir = &root;
-        for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
-            // A directory may not take a name a file already holds; it is numbered instead.
-            std::string name = comps[i];
-            for (unsigned k = 2; dir->files.count(name); ++k) name = numbered_name(comps[i], "", k);
-            comps[i] = name;
-            dir = &dir->dirs[name];
-        }
-        std::string& file = comps.back();
-        if (dir->files.count(file) || dir->dirs.count(file)) {
-            const auto [stem, ext] = split_ext(file);
-            std::string candidate;
-            unsigned k = 2;
-            do {
-                candidate = numbered_name(stem, ext, k++);
-            } while (dir->files.count(candidate) || dir->dirs.count(candidate));
-            file = candidate;
-        }
-        dir->files.insert(file);
-        out.push_back({track.track_id, std::move(comps)});
+std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources) {
+    std::vector<TrackData> out;
+    for (auto& t : catalog.tree_tracks(sources))
+        out.push_back({t.track_id, std::move(t.path), std::move(t.tags), {}});
+    // Audio properties ($format, $bitrate, queries like format:FLAC) are not part of
+    // Catalog::tree_tracks yet: read them here, by track id.
+    std::unordered_map<std::int64_t, catalog::AudioInfo> info;
+    auto st = catalog.db().prepare(
+        "SELECT id, format, duration_ms, bitrate_kbps, sample_rate, channels, bits_per_sample "
+        "FROM tracks");
+    while (st.step()) {
+        catalog::AudioInfo a;
+        a.format = std::string(st.text(1));
+        a.duration_ms = st.is_null(2) ? 0 : st.int64(2);
+        a.bitrate_kbps = st.is_null(3) ? 0 : st.int64(3);
+        a.sample_rate = st.is_null(4) ? 0 : st.int64(4);
+        a.channels = st.is_null(5) ? 0 : st.int64(5);
+        a.bits_per_sample = st.is_null(6) ? 0 : st.int64(6);
+        info.emplace(st.int64(0), std::move(a));
     }
+    for (auto& t : out)
+        if (auto it = info.find(t.track_id); it != info.end()) t.audio = it->second;
     return out;
 }
 
-std::string tree_signature(const PathTemplate& tmpl, const std::vector<std::string>& sources) {
-    std::string sig = "template=" + tmpl.text();
-    for (const auto& s : sources) sig += "\nsource=" + s;
+std::vector<Placement> place_tracks(const std::vector<TrackData>& tracks, const TreeLayout& layout) {
+    return layout.place(tracks);
+}
+
+std::string tree_signature(const TreeLayout& layout, const std::vector<std::string>& sources) {
+    std::string sig = layout.signature();
+    for (const auto& s : sources) sig += "source=" + s + "\n";
     return sig;
 }
 
-TreeStats rebuild_tree(catalog::Catalog& catalog, const PathTemplate& tmpl,
+TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
                        const std::vector<std::string>& sources) {
     catalog::Transaction tx(catalog.db());
-    const auto placements = place_tracks(catalog.tree_tracks(sources), tmpl);
+    const auto placements = place_tracks(tree_input(catalog, sources), layout);
 
     struct Existing {
         std::int64_t ino;
@@ -121,7 +103,7 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const PathTemplate& tmpl,
         catalog.delete_node(e.ino);
         ++stats.removed;
     }
-    catalog.finish_tree(now_ns(), tree_signature(tmpl, sources));
+    catalog.finish_tree(now_ns(), tree_signature(layout, sources));
     tx.commit();
     return stats;
 }

@@ -7,7 +7,8 @@
 // tracks are placed in (origin, original path) order and later ones get " (2)", " (3)", ...
 
 #include "catalog/catalog.hpp"
-#include "vfs/path_template.hpp"
+#include "vfs/layout.hpp"
+#include "vfs/layout.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,22 +22,19 @@ struct TreeStats {
     std::int64_t removed = 0;
 };
 
-// A track placed in the tree: its path components, the last one being the file.
-struct Placement {
-    std::int64_t track_id = 0;
-    std::vector<std::string> components;
-};
+// The tracks of the catalog with their effective tags and audio properties, in (origin,
+// original path) order: the tree builder's input.
+std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources);
 
 // Pure part of the rebuild: where each track goes, collisions resolved (unit-testable).
-std::vector<Placement> place_tracks(const std::vector<catalog::TreeTrack>& tracks,
-                                    const PathTemplate& tmpl);
+std::vector<Placement> place_tracks(const std::vector<TrackData>& tracks, const TreeLayout& layout);
 
 // What a tree depends on besides the tracks: when it differs from the catalog's
 // tree_signature(), the tree must be rebuilt.
-std::string tree_signature(const PathTemplate& tmpl, const std::vector<std::string>& sources);
+std::string tree_signature(const TreeLayout& layout, const std::vector<std::string>& sources);
 
 // Rebuilds the catalog's tree in one transaction.
-TreeStats rebuild_tree(catalog::Catalog& catalog, const PathTemplate& tmpl,
+TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
                        const std::vector<std::string>& sources);
 
 }  // namespace musicfs::vfs

@@ -198,8 +198,8 @@ track mp3 "$nh/nh-02.mp3" 2 "sine 523.3 sine 659.3" "Neon Harbor/Night Drive/02 
   title=Coastline artist="Neon Harbor feat. Mira Sol" tracknumber=2 "${nh_tags[@]}"
 track mp3 "$nh/nh-03.mp3" 3 "sawtooth 82.4 sine 164.8" "Neon Harbor/Night Drive/03 Tail Lights.mp3" \
   title="Tail Lights" artist="Neon Harbor" tracknumber=3 "${nh_tags[@]}"
-# No track number: the name would start with '.', which would hide it.
-track mp3 "$nh/nh-xx interlude.mp3" 2 "sine 880" "Neon Harbor/Night Drive/_Interlude.mp3" \
+# No track number: beets pads it to "00"; the title starts with '.', which must not hide it.
+track mp3 "$nh/nh-xx interlude.mp3" 2 "sine 880" "Neon Harbor/Night Drive/00 .Interlude.mp3" \
   title=.Interlude artist="Neon Harbor" albumartist="Neon Harbor" album="Night Drive" \
   date=2004 genre=Synthwave
 
@@ -219,12 +219,12 @@ cs="Compilations/Codec Sampler (2019)"
 cs_tags=(albumartist="Various Artists" album="Codec Sampler" compilation=1 totaltracks=4
   discnumber=1 totaldiscs=1 date=2019 genre=Electronic)
 glass=(title=Glass artist=Lumen tracknumber=1 "${cs_tags[@]}")
-track opus "$cs/01 lumen - glass.opus" 3 "sine 196 sine 294" "Various Artists/Codec Sampler/01 Glass.opus" \
+track opus "$cs/01 lumen - glass.opus" 3 "sine 196 sine 294" "Compilations/Codec Sampler/01 Glass.opus" \
   "${glass[@]}"
 track aac "$cs/02 mira sol - harbour lights.m4a" 3 "sine 261.6 sine 329.6 sine 392" \
-  "Various Artists/Codec Sampler/02 Harbour Lights.m4a" \
+  "Compilations/Codec Sampler/02 Harbour Lights.m4a" \
   title="Harbour Lights" artist="Mira Sol" tracknumber=2 "${cs_tags[@]}"
-track alac "$cs/03 the quiet hours - still.m4a" 2 "sine 174.6" "Various Artists/Codec Sampler/03 Still.m4a" \
+track alac "$cs/03 the quiet hours - still.m4a" 2 "sine 174.6" "Compilations/Codec Sampler/03 Still.m4a" \
   title=Still artist="The Quiet Hours" tracknumber=3 "${cs_tags[@]}"
 # ffmpeg writes the compilation flag into AIFF as a non-standard TXXX frame, so leave it out.
 track aiff "$cs/04 ostinato - loop study.aiff" 2 "square 130.8" \
@@ -232,9 +232,9 @@ track aiff "$cs/04 ostinato - loop study.aiff" 2 "square 130.8" \
   title="Loop Study" artist=Ostinato albumartist="Various Artists" album="Codec Sampler" \
   tracknumber=4 totaltracks=4 discnumber=1 totaldiscs=1 date=2019 genre=Electronic
 
-# The same track again at a lower bitrate: same tags, same name, so it becomes "01 Glass (2)".
+# The same track again at a lower bitrate: same tags, same album, same name: "01 Glass (2)".
 OPUS_BITRATE=48 track opus "Duplicates/glass (48k re-encode).opus" 3 "sine 196 sine 294" \
-  "Various Artists/Codec Sampler/01 Glass (2).opus" "${glass[@]}"
+  "Compilations/Codec Sampler/01 Glass (2).opus" "${glass[@]}"
 
 # --- Loose files. ---------------------------------------------------------------------------
 # A field recorder's WAV, tagged with RIFF INFO (which has no album artist field).
@@ -242,8 +242,8 @@ track wav "Field Recordings/ZOOM0001.WAV" 4 "brownnoise brownnoise" \
   "Hanna Berg/Field Notes/01 Wind over Reykjanes.wav" \
   title="Wind over Reykjanes" artist="Hanna Berg" album="Field Notes" tracknumber=1 date=2023 \
   genre="Field Recording"
-# No tags at all: the name comes from the file name.
-track flac "Unsorted/untitled track 7.flac" 2 "sine 600" "Unknown Artist/Unknown Album/untitled track 7.flac"
+# No tags at all: a singleton named after its file (its empty artist component vanishes).
+track flac "Unsorted/untitled track 7.flac" 2 "sine 600" "Non-Album/untitled track 7.flac"
 # Two ARTIST values and no album artist: the folder joins them with "; ".
 track flac "Unsorted/collab.flac" 2 "sine 311.1 sine 466.2" "Mira Sol; Lumen/Collabs/01 Meeting Point.flac" \
   title="Meeting Point" artist="Mira Sol" artist=Lumen album=Collabs tracknumber=1

@@ -7,8 +7,8 @@
    the SDK headers not hidden behind -isystem.
 3. Each built .so exports musicfs_plugin_entry and nothing else (nm -D).
 4. The installed `musicfs plugins --plugin-dir DIR` lists every example and refuses none.
-5. template-the's functions give the right results through the C ABI (dlopen; the daemon's
-   template engine does not call template functions yet): tests/sdk/template_the_test.cpp.
+5. template-the's functions give the right results through the C ABI (dlopen):
+   tests/sdk/template_the_test.cpp; the mount below also calls them from a `paths` template.
 6. A library served by the example tar origin (two archives, GNU and pax formats) with the
    sidecar metadata source listed before taglib is mounted: every track is where the naming
    rules put it, with its original bytes, and sidecar tags win (path and xattrs).
@@ -56,13 +56,19 @@ SIDECARS = {
     "mp3/NeonHarbor_-_Night_Drive_(2004)_[V2]/nh-02.mp3": ("nh-02.mp3.json", '{"title": '),
 }
 CHANGED_PATHS = {  # manifest expected_path -> where the sidecar moves it
-    "Unknown Artist/Unknown Album/untitled track 7.flac":
-        "Sidecar Artist/Sidecar Album/07 Sidecar Title.flac",
+    "Non-Album/untitled track 7.flac":
+        "Compilations/Sidecar Album/07 Sidecar Title.flac",
     "Sigur Rós/Ágætis byrjun/01 Intro.flac":
         "Sigur Rós/Ágætis byrjun/01 Intro (Sidecar).flac",
     "Mira Sol; Lumen/Collabs/01 Meeting Point.flac":
         "Mira Sol; Lumen/Collabs/01 Meeting Point (Sidecar).flac",
 }
+# The example's template functions, called by the daemon: one album moves under a template
+# that uses %bucket{} and %the{}.
+PATHS = ('[paths]\n"albumartist:\'Neon Harbor\'" = '
+         '"%bucket{$year,10}/%the{The $albumartist}/$album/$track $title"\n')
+NEON_HARBOR_DIR = "2000-2009/Neon Harbor, The/Night Drive"
+
 # The two archives and the top-level folders of the library each holds. Each also gets a copy of
 # an untagged track under a folder name too long for a plain ustar header (GNU 'L' records, pax
 # 'path' records).
@@ -211,7 +217,7 @@ class ExamplesOutOfTree(unittest.TestCase):
             long_name = f"{LONG_FOLDER}/deep track {fmt}.flac"
             os.makedirs(os.path.join(extra, LONG_FOLDER))
             shutil.copy2(os.path.join(library, UNTAGGED), os.path.join(extra, long_name))
-            long_tracks[f"Unknown Artist/Unknown Album/deep track {fmt}.flac"] = long_name
+            long_tracks[f"Non-Album/deep track {fmt}.flac"] = long_name
             archives[fmt] = os.path.join(self.work, f"music-{fmt}.tar")
             check_run(["tar", f"--format={fmt}", "-cf", archives[fmt], "-C", library, *folders,
                        "-C", extra, "Long"], timeout=120)
@@ -227,11 +233,13 @@ class ExamplesOutOfTree(unittest.TestCase):
             for fmt, path in archives.items():
                 f.write(f'[[origin]]\nname = "{fmt}"\ntype = "tar"\narchive = "{path}"\n\n')
             f.write('[metadata]\nsources = ["sidecar", "taglib"]\n\n'
-                    f'[metadata.sidecar]\nroot = "{sidecars}"\n')
+                    f'[metadata.sidecar]\nroot = "{sidecars}"\n\n' + PATHS)
 
         expected = {}
         for track in manifest.tracks:
             path = CHANGED_PATHS.get(track["expected_path"], track["expected_path"])
+            if path.startswith("Neon Harbor/Night Drive/"):
+                path = NEON_HARBOR_DIR + path[len("Neon Harbor/Night Drive"):]
             expected[os.fsencode(path)] = track
         untagged = next(t_ for t_ in manifest.tracks if t_["path"] == UNTAGGED)
         for mounted, origin in long_tracks.items():
@@ -257,7 +265,7 @@ class ExamplesOutOfTree(unittest.TestCase):
             def xattr(rel, name):
                 return os.getxattr(os.path.join(mp, os.fsencode(rel)), f"user.musicfs.{name}")
 
-            untitled = "Sidecar Artist/Sidecar Album/07 Sidecar Title.flac"
+            untitled = "Compilations/Sidecar Album/07 Sidecar Title.flac"
             self.assertEqual(xattr(untitled, "artists"), b"Ann\0Bob")
             self.assertEqual(xattr(untitled, "compilation"), b"1")
             self.assertEqual(xattr(untitled, "tracknumber"), b"7")
@@ -267,7 +275,7 @@ class ExamplesOutOfTree(unittest.TestCase):
             self.assertEqual(xattr(intro, "musicbrainz_recordingid"),
                              b"00000000-0000-4000-8000-00000000a101")
             # The broken sidecar changed nothing, and the user was told.
-            self.assertEqual(xattr("Neon Harbor/Night Drive/02 Coastline.mp3", "title"),
+            self.assertEqual(xattr(NEON_HARBOR_DIR + "/02 Coastline.mp3", "title"),
                              b"Coastline")
             self.assertIn("nh-02.mp3.json: [json.exception.parse_error", m.log(),
                           "the broken sidecar was not reported")

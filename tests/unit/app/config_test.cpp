@@ -88,3 +88,77 @@ TEST_CASE("config: mistakes are reported with where they are") {
     CHECK(error_of(std::nullopt, {{"fuse.max_threads", "many"}}) ==
           "option --max-threads: 'fuse.max_threads' must be a whole number, not 'many'");
 }
+
+TEST_CASE("config: a paths block keeps the file's order and beets' defaults") {
+    const TempFile f(R"([paths]
+"year:1960..1969" = "Sixties/$title"
+comp = "VA/$album/$title"
+"genre:jazz" = "Jazz/$title"
+)");
+    const auto c = Config::load(f.path, {});
+    REQUIRE(c.layout().views.size() == 1);
+    const auto& paths = c.layout().views[0].paths;
+    REQUIRE(paths.size() == 5);
+    CHECK(paths[0].query == "year:1960..1969");
+    CHECK(paths[1].query == "comp");
+    CHECK(paths[1].tmpl == "VA/$album/$title");
+    CHECK(paths[2].query == "genre:jazz");
+    CHECK(paths[3].query == "default");
+    CHECK(paths[3].tmpl == "$albumartist/$album%aunique{}/$track $title");
+    CHECK(paths[4].query == "singleton");
+    // The command line overrides the file's template, in the file's place.
+    const auto cli = Config::load(f.path, {{"paths.comp", "C/$title"}});
+    CHECK(cli.layout().views[0].paths[1].tmpl == "C/$title");
+    // The older top-level name of the default template.
+    const TempFile old("template = \"$artist/$title\"\n");
+    const auto o = Config::load(old.path, {});
+    CHECK(o.layout().views[0].paths[0].query == "default");
+    CHECK(o.layout().views[0].paths[0].tmpl == "$artist/$title");
+}
+
+TEST_CASE("config: views, replacements and path options") {
+    const TempFile f(R"toml(asciify_paths = true
+max_filename_length = 100
+[aunique]
+bracket = "()"
+[views."Albums by year".paths]
+default = "$year/$album"
+[views.Artists.paths]
+default = "$albumartist/$album"
+"genre:jazz" = "Jazz/$title"
+[replace]
+"z" = "Z"
+"a" = "A"
+)toml");
+    const auto c = Config::load(f.path, {});
+    const auto& l = c.layout();
+    REQUIRE(l.views.size() == 2);
+    CHECK(l.views[0].name == "Albums by year");  // file order, not key order
+    CHECK(l.views[1].name == "Artists");
+    CHECK(l.views[1].paths.size() == 2);
+    REQUIRE(l.replacements.size() == 2);
+    CHECK(l.replacements[0].pattern == "z");
+    CHECK(l.asciify_paths);
+    CHECK(l.max_filename_length == 100);
+    CHECK(l.aunique.bracket == "()");
+    CHECK(l.aunique.keys == "albumartist album");
+}
+
+TEST_CASE("config: layout mistakes are reported with where they are") {
+    const TempFile query("[paths]\ndefault = \"$title\"\n\"year:19x0..1969\" = \"x\"\n");
+    CHECK(error_of(query.path).rfind(query.path + ":3:1: paths query 'year:19x0..1969': '19x0' is "
+                                                 "not a number",
+                                     0) == 0);
+    const TempFile regex("[views.A.paths]\n\"title::(\" = \"x\"\n");
+    CHECK(error_of(regex.path).find(regex.path + ":2:1:") == 0);
+    const TempFile view("[views.A]\npathz = \"x\"\n");
+    CHECK(error_of(view.path).find(view.path + ":2:1: unknown view key 'pathz'") == 0);
+    const TempFile empty("[views.A.paths]\n");
+    CHECK(error_of(empty.path).find("view 'A' has no paths") != std::string::npos);
+    const TempFile both("[paths]\ndefault = \"x\"\n[views.A.paths]\ndefault = \"y\"\n");
+    CHECK(error_of(both.path).find("cannot both be given") != std::string::npos);
+    const TempFile replace("[replace]\n\"(\" = \"x\"\n");
+    CHECK(error_of(replace.path).find(replace.path + ":2:1: replace:") == 0);
+    const TempFile not_string("[paths]\ndefault = 3\n");
+    CHECK(error_of(not_string.path).find("must be a string") != std::string::npos);
+}

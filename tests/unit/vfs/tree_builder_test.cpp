@@ -2,49 +2,95 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <map>
+
 using namespace musicfs;
 
 namespace {
-catalog::TreeTrack track(std::int64_t id, std::string path, catalog::TagList tags) {
-    return {id, std::move(path), std::move(tags)};
+
+struct TempCatalog {
+    std::filesystem::path dir;
+    std::unique_ptr<catalog::Catalog> catalog;
+    TempCatalog()
+        : dir(std::filesystem::temp_directory_path() /
+              ("musicfs-tree-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()))) {
+        catalog = std::make_unique<catalog::Catalog>((dir / "catalog.sqlite3").string());
+    }
+    ~TempCatalog() {
+        catalog.reset();
+        std::filesystem::remove_all(dir);
+    }
+};
+
+// path in the tree -> inode, for the files.
+std::map<std::string, std::int64_t> files(catalog::Catalog& c) {
+    std::map<std::int64_t, std::pair<std::int64_t, std::string>> by_ino;
+    for (const auto& n : c.nodes()) by_ino[n.ino] = {n.parent, n.name};
+    std::map<std::string, std::int64_t> out;
+    for (const auto& n : c.nodes()) {
+        if (n.track_id == 0) continue;
+        std::string path = n.name;
+        for (auto p = n.parent; p != catalog::kRootIno; p = by_ino.at(p).first)
+            path.insert(0, by_ino.at(p).second + '/');
+        out[path] = n.ino;
+    }
+    return out;
 }
-std::string joined(const vfs::Placement& p) {
-    std::string s;
-    for (const auto& c : p.components) s += "/" + c;
-    return s;
-}
+
 }  // namespace
 
-TEST_CASE("tracks that land on the same name are numbered in order") {
-    const vfs::PathTemplate tmpl(vfs::kDefaultTemplate);
-    const catalog::TagList same = {{"albumartist", "A"}, {"album", "B"}, {"title", "T"},
-                                   {"tracknumber", "1"}};
-    const auto placed = vfs::place_tracks(
-        {track(1, "a.flac", same), track(2, "b.flac", same), track(3, "c.mp3", same),
-         track(4, "d.flac", same)},
-        tmpl);
-    REQUIRE(placed.size() == 4);
-    CHECK(joined(placed[0]) == "/A/B/01 T.flac");
-    CHECK(joined(placed[1]) == "/A/B/01 T (2).flac");
-    CHECK(joined(placed[2]) == "/A/B/01 T.mp3");
-    CHECK(joined(placed[3]) == "/A/B/01 T (3).flac");
+TEST_CASE("changing the layout rebuilds the tree and keeps the inodes of unchanged paths") {
+    TempCatalog t;
+    auto& c = *t.catalog;
+    {
+        catalog::Transaction tx(c.db());
+        const auto origin = c.ensure_origin("local", "local");
+        catalog::AudioInfo info;
+        info.format = "flac";
+        c.put_track(origin, "a.flac", 1, 1, info,
+                    {{"taglib", {{"albumartist", "A"}, {"album", "X"}, {"title", "One"}, {"tracknumber", "1"}}}});
+        c.put_track(origin, "b.flac", 1, 1, info,
+                    {{"taglib", {{"albumartist", "B"}, {"album", "Y"}, {"title", "Two"}, {"tracknumber", "2"}, {"genre", "Jazz"}}}});
+        tx.commit();
+    }
+    vfs::LayoutConfig first;
+    first.views = {{"", {{"default", "$albumartist/$album/$track $title"}}}};
+    const auto stats = vfs::rebuild_tree(c, vfs::TreeLayout(first), {"taglib"});
+    CHECK(stats.added == 6);
+    const auto before = files(c);
+    REQUIRE(before.size() == 2);
+    CHECK(before.count("A/X/01 One.flac"));
+    CHECK(c.tree_signature() == vfs::tree_signature(vfs::TreeLayout(first), {"taglib"}));
+
+    // Jazz moves; the rest stays where it was, with its inode.
+    vfs::LayoutConfig second = first;
+    second.views[0].paths.push_back({"genre:jazz", "Jazz/$album/$track $title"});
+    CHECK(c.tree_signature() != vfs::tree_signature(vfs::TreeLayout(second), {"taglib"}));
+    const auto again = vfs::rebuild_tree(c, vfs::TreeLayout(second), {"taglib"});
+    CHECK(again.kept == 3);
+    const auto after = files(c);
+    CHECK(after.at("A/X/01 One.flac") == before.at("A/X/01 One.flac"));
+    CHECK(after.count("Jazz/Y/02 Two.flac"));
+    CHECK_FALSE(after.count("B/Y/02 Two.flac"));
+    CHECK(after.at("Jazz/Y/02 Two.flac") != before.at("B/Y/02 Two.flac"));
 }
 
-TEST_CASE("a directory never takes a name a file holds") {
-    const vfs::PathTemplate tmpl("$artist/$title");
-    const auto placed = vfs::place_tracks(
-        {track(1, "x", {{"artist", "X"}, {"title", "Y"}}),  // file "X/Y" (no extension)
-         track(2, "y.flac", {{"artist", "Y"}, {"title", "Z"}}),
-         track(3, "z", {{"artist", "Q"}, {"title", "R"}})},
-        tmpl);
-    CHECK(joined(placed[0]) == "/X/Y");
-    CHECK(joined(placed[1]) == "/Y/Z.flac");
-    CHECK(joined(placed[2]) == "/Q/R");
-}
-
-TEST_CASE("tree_signature changes with the template and the sources") {
-    const vfs::PathTemplate a("$album/$title"), b("$artist/$title");
-    CHECK(vfs::tree_signature(a, {"taglib"}) != vfs::tree_signature(b, {"taglib"}));
-    CHECK(vfs::tree_signature(a, {"taglib"}) != vfs::tree_signature(a, {"taglib", "beets"}));
-    CHECK(vfs::tree_signature(a, {"taglib"}) == vfs::tree_signature(a, {"taglib"}));
+TEST_CASE("audio properties reach the templates") {
+    TempCatalog t;
+    auto& c = *t.catalog;
+    {
+        catalog::Transaction tx(c.db());
+        const auto origin = c.ensure_origin("local", "local");
+        catalog::AudioInfo info;
+        info.format = "alac";
+        info.sample_rate = 48000;
+        c.put_track(origin, "a.m4a", 1, 1, info, {{"taglib", {{"title", "T"}}}});
+        tx.commit();
+    }
+    const auto input = vfs::tree_input(c, {"taglib"});
+    REQUIRE(input.size() == 1);
+    CHECK(input[0].audio.format == "alac");
+    vfs::rebuild_tree(c, vfs::TreeLayout("$format/$samplerate/$title"), {"taglib"});
+    CHECK(files(c).count("ALAC/48kHz/T.m4a"));
 }
