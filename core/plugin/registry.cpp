@@ -210,15 +210,18 @@ PluginPtr Registry::load_locked(const std::filesystem::path& path, bool fresh) {
         return refuse("its entry point threw an exception");
     }
     if (!desc) return refuse("its entry point returned no descriptor");
+    // Only the first 8 bytes (struct_size, abi_major, abi_minor) mean the same in every major:
+    // the version comes first, and nothing past those bytes (not even the id) is read from a
+    // descriptor of another major, whose shape may differ.
+    if (desc->abi_major != MFS_ABI_VERSION_MAJOR)
+        return refuse(fmt::format("built for plugin ABI {}.{}, but this musicfs speaks ABI {}.{}",
+                                  desc->abi_major, desc->abi_minor, MFS_ABI_VERSION_MAJOR,
+                                  MFS_ABI_VERSION_MINOR));
     if (desc->struct_size < MFS_SIZE_THROUGH(mfs_plugin_t, get_kind) ||
         desc->struct_size > kMaxStructSize)
         return refuse(fmt::format("its descriptor declares an impossible size of {} bytes",
                                   desc->struct_size));
     const std::string id = desc->id ? desc->id : "";
-    if (desc->abi_major != MFS_ABI_VERSION_MAJOR)
-        return refuse(fmt::format("{}: built for plugin ABI {}.{}, but this musicfs speaks ABI {}.{}",
-                                  id.empty() ? "?" : id, desc->abi_major, desc->abi_minor,
-                                  MFS_ABI_VERSION_MAJOR, MFS_ABI_VERSION_MINOR));
     if (id.empty() || !desc->name || !*desc->name)
         return refuse("its descriptor has no id or name");
     for (const auto& e : entries_)

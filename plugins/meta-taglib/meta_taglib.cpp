@@ -436,6 +436,57 @@ PicardTags picard_tags(const TagLib::PropertyMap& properties) {
     return tags;
 }
 
+// Where the audio of a Musepack file starts: after an ID3v2 tag at the start, as TagLib's
+// MPC::File reads it (a 10-byte header, a synchsafe size, a 10-byte footer when flagged).
+uint64_t musepack_stream_start(TagLib::File* file) {
+    file->seek(0);
+    const TagLib::ByteVector id3 = file->readBlock(10);
+    if (id3.size() < 10 || !id3.startsWith("ID3")) {
+        return 0;
+    }
+    uint64_t size = 0;
+    for (unsigned i = 6; i < 10; ++i) {
+        size = (size << 7) | (static_cast<unsigned char>(id3[i]) & 0x7FU);
+    }
+    const bool footer = (static_cast<unsigned char>(id3[5]) & 0x10U) != 0;
+    return 10 + size + (footer ? 10 : 0);
+}
+
+// TagLib 1.13 takes anything without the SV7 ("MP+") or SV8 ("MPCK") magic for an old
+// Musepack SV4-6 stream, which has no magic at all, so any junk named .mpc "opens". Accept SV7
+// and SV8 by their magic, and SV4-6 only when its header is plausible: a stream version of 4,
+// 5 or 6 in bits 11-20 of the first little-endian word, and a frame count that is not zero and
+// not more than the stream has bytes. Random bytes pass that with a chance of about 1 in 10^8.
+bool musepack_header_valid(TagLib::File* file, uint64_t size) {
+    const uint64_t start = musepack_stream_start(file);
+    if (start >= size) {
+        return false;
+    }
+    file->seek(static_cast<long>(start));
+    const TagLib::ByteVector header = file->readBlock(8);
+    if (header.size() < 8) {
+        return false;
+    }
+    if (header.startsWith("MPCK") || header.startsWith("MP+")) {
+        return true;
+    }
+    const unsigned version = (header.toUInt(0U, false) >> 11U) & 0x3FFU;
+    if (version < 4 || version > 6) {
+        return false;
+    }
+    const uint64_t frames = version >= 5 ? header.toUInt(4U, false) : header.toUShort(6U, false);
+    return frames > 0 && frames <= size - start;
+}
+
+// TagLib 1.13's MPEG::File is "valid" as soon as it finds a tag, even when no MPEG audio frame
+// follows (a download cut short after its ID3v2 tag): audio properties exist only when TagLib
+// found a frame header, so a file without them has no audio stream.
+bool mpeg_has_audio(TagLib::File* file, const AudioFacts& audio) {
+    auto* mpeg = dynamic_cast<TagLib::MPEG::File*>(file);
+    return mpeg == nullptr || (audio.sample_rate > 0 && audio.channels > 0 &&
+                               mpeg->firstFrameOffset() >= 0);
+}
+
 // FileRef does not say why it failed: tell a broken file of a known format (-EINVAL) from a
 // file that is not audio TagLib knows (-ENOTSUP).
 int32_t explain_failure(SourceStream& stream, uint64_t size, Reason& reason) {
@@ -485,6 +536,16 @@ int32_t read_track(const mfs_track_source_t& source, const Sink& sink, Reason& r
     if (audio.empty() && tags.tags().empty()) {
         return reason.set(-EINVAL,
                           "invalid " + ascii_upper(format) + " file: no audio stream and no tags");
+    }
+    if (!mpeg_has_audio(file, audio)) {
+        return reason.set(-EINVAL, "invalid " + ascii_upper(format) +
+                                       " file: tags but no MPEG audio frame (cut short?)");
+    }
+    if (format == "mpc" && !musepack_header_valid(file, source.size)) {
+        return reason.set(stream.failed() ? stream.error() : -EINVAL,
+                          stream.failed() ? stream.error_message()
+                                          : std::string("invalid Musepack file: no SV7/SV8 "
+                                                        "magic and no plausible SV4-6 header"));
     }
 
     sink.format(format);

@@ -19,10 +19,18 @@ extern "C" {
 
 #define MFS_PLUGIN_ENTRY_SYMBOL "musicfs_plugin_entry"
 
+/*
+ * The first 8 bytes of the descriptor are fixed forever, in every major version of the ABI:
+ * struct_size (uint32_t at offset 0), abi_major (uint16_t at offset 4) and abi_minor (uint16_t
+ * at offset 6). The host reads abi_major before anything else and refuses a plugin of another
+ * major with a message naming both versions, without reading past those 8 bytes: a future major
+ * may reshape everything after them, never them.
+ */
 typedef struct mfs_plugin {
+    /* sizeof(mfs_plugin_t) as the plugin compiled it. Fixed forever (offset 0). */
     uint32_t struct_size;
     /* The ABI version the plugin was compiled against: set these to MFS_ABI_VERSION_MAJOR and
-     * MFS_ABI_VERSION_MINOR. */
+     * MFS_ABI_VERSION_MINOR. Fixed forever (offsets 4 and 6). */
     uint16_t abi_major;
     uint16_t abi_minor;
     /* Reverse-DNS style unique id, e.g. "org.musicfs.origin.local". Never changes. */
