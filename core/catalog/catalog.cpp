@@ -404,7 +404,29 @@ CatalogReader::CatalogReader(const std::string& path)
       changes_(db_.prepare("SELECT seq, kind = 'entry', COALESCE(parent, 0), COALESCE(name, X''), "
                            "COALESCE(track_id, 0) FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")),
       last_change_(db_.prepare("SELECT COALESCE(max(seq), 0) FROM changes")),
-      nodes_of_track_(db_.prepare("SELECT ino FROM nodes WHERE track_id = ?")) {}
+      nodes_of_track_(db_.prepare("SELECT ino FROM nodes WHERE track_id = ?")),
+      begin_(db_.prepare("BEGIN")),
+      commit_(db_.prepare("COMMIT")),
+      data_version_(db_.prepare("PRAGMA data_version")) {}
+
+void CatalogReader::begin_snapshot() {
+    if (in_snapshot_) return;
+    begin_.run();
+    in_snapshot_ = true;
+}
+
+void CatalogReader::end_snapshot() {
+    if (!in_snapshot_) return;
+    in_snapshot_ = false;
+    commit_.run();
+}
+
+std::int64_t CatalogReader::data_version() {
+    data_version_.step();
+    const auto v = data_version_.int64(0);
+    data_version_.reset();
+    return v;
+}
 
 NodeAttr CatalogReader::attr_from(const Statement& st, int c) const {
     return NodeAttr{st.int64(c),     st.int64(c + 1) != 0, st.int64(c + 2),

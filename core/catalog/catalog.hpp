@@ -207,10 +207,21 @@ public:
     // Number of tracks and their total size, for statfs.
     std::pair<std::int64_t, std::int64_t> totals();
 
+    // A read snapshot: from begin_snapshot() to end_snapshot() every query reads the catalog
+    // as it was at the first of them, in one read transaction, which spares each query the
+    // locking of its own (three system calls). While a snapshot is open the WAL cannot be
+    // checkpointed past it, so end it soon after the catalog changes.
+    void begin_snapshot();
+    void end_snapshot();
+    bool in_snapshot() const { return in_snapshot_; }
+    // Changes whenever another connection commits (SQLite's data_version).
+    std::int64_t data_version();
+
 private:
     NodeAttr attr_from(const Statement& st, int first_col) const;
 
     Database db_;
+    bool in_snapshot_ = false;
     Statement lookup_;
     Statement getattr_;
     Statement readdir_;
@@ -221,6 +232,9 @@ private:
     Statement changes_;
     Statement last_change_;
     Statement nodes_of_track_;
+    Statement begin_;
+    Statement commit_;
+    Statement data_version_;
 };
 
 // Picks, for each key, the values of the highest-precedence source that has it. `rows` are

@@ -10,6 +10,18 @@ namespace {
     throw DatabaseError(fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
                         rc);
 }
+
+// Process-wide SQLite settings, applied once before the first connection opens.
+void configure_sqlite() {
+    static const bool done = [] {
+        // Memory statistics take a global mutex around every allocation SQLite makes, which
+        // every FUSE thread's queries would contend on; MusicFS never reads them.
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)done;
+}
+
 }  // namespace
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -82,6 +94,7 @@ std::string_view Statement::text(int col) const {
 }
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
+    configure_sqlite();
     const int flags = (mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY
                                               : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                       SQLITE_OPEN_NOMUTEX;

@@ -7,6 +7,11 @@
 #include <unistd.h>
 
 namespace musicfs::fuse {
+namespace {
+// Of each kind (names, attributes, locations): a few MiB, the working set of a player or a
+// media server's rescan of one folder tree.
+constexpr std::size_t kNodeCacheEntries = 32 * 1024;
+}  // namespace
 
 Filesystem::Filesystem(std::string catalog_path, origins::OriginSet& origins, FsOptions options,
                        overlay::Overlay* overlay)
@@ -15,7 +20,8 @@ Filesystem::Filesystem(std::string catalog_path, origins::OriginSet& origins, Fs
       options_(std::move(options)),
       overlay_(overlay),
       uid_(getuid()),
-      gid_(getgid()) {}
+      gid_(getgid()),
+      cache_(kNodeCacheEntries) {}
 
 const fuse_lowlevel_ops& Filesystem::operations() {
     static const fuse_lowlevel_ops ops = [] {
@@ -29,21 +35,114 @@ const fuse_lowlevel_ops& Filesystem::operations() {
     return ops;
 }
 
+// One connection per thread, opened with NOMUTEX: a connection is used by one thread at a
+// time — its own, or the thread ending an idle snapshot, which holds the slot's mutex.
+struct Filesystem::ReaderSlot {
+    std::mutex mutex;  // held by the owning thread for the length of a request
+    std::unique_ptr<catalog::CatalogReader> reader;
+    std::uint64_t generation = 0;  // the catalog generation its snapshot belongs to
+};
+
+namespace {
+thread_local bool t_in_request = false;
+thread_local std::mutex* t_leased = nullptr;  // the slot mutex this request holds
+thread_local std::uint64_t t_generation = 0;   // the generation of the leased snapshot
+}  // namespace
+
+RequestScope::RequestScope() noexcept { t_in_request = true; }
+
+RequestScope::~RequestScope() {
+    t_in_request = false;
+    if (t_leased) {
+        t_leased->unlock();
+        t_leased = nullptr;
+    }
+}
+
 catalog::CatalogReader& Filesystem::reader() {
-    // One connection per thread: SQLite connections are not shared across threads here
-    // (opened with NOMUTEX), and WAL lets every reader proceed while the scanner writes.
-    thread_local std::unique_ptr<catalog::CatalogReader> reader;
+    thread_local std::shared_ptr<ReaderSlot> slot;
     thread_local const Filesystem* owner = nullptr;
-    if (!reader || owner != this) {
-        reader = std::make_unique<catalog::CatalogReader>(catalog_path_);
+    if (!slot || owner != this) {
+        auto fresh = std::make_shared<ReaderSlot>();
+        fresh->reader = std::make_unique<catalog::CatalogReader>(catalog_path_);
+        fresh->generation = generation_.load();
+        {
+            std::lock_guard lock(slots_mutex_);
+            std::erase_if(slots_, [](const auto& w) { return w.expired(); });
+            slots_.push_back(fresh);
+        }
+        if (slot && t_leased == &slot->mutex) {  // leased by a request of another Filesystem
+            t_leased->unlock();
+            t_leased = nullptr;
+        }
+        slot = std::move(fresh);
         owner = this;
     }
-    return *reader;
+    // Outside a request (the Invalidator's thread): every query reads the latest state.
+    if (!t_in_request || t_leased == &slot->mutex) return *slot->reader;
+    slot->mutex.lock();
+    t_leased = &slot->mutex;
+    if (const auto g = generation_.load(); slot->generation != g) {
+        slot->reader->end_snapshot();
+        slot->generation = g;
+    }
+    slot->reader->begin_snapshot();
+    t_generation = slot->generation;
+    return *slot->reader;
+}
+
+std::optional<catalog::NodeAttr> Filesystem::lookup(std::int64_t parent, std::string_view name) {
+    auto& r = reader();
+    if (!t_in_request) return r.lookup(parent, name);
+    if (auto hit = cache_.lookup(t_generation, parent, name))
+        return hit->ino != 0 ? hit : std::nullopt;
+    auto a = r.lookup(parent, name);
+    cache_.put_lookup(t_generation, parent, name, a);
+    return a;
+}
+
+std::optional<catalog::NodeAttr> Filesystem::getattr(std::int64_t ino) {
+    auto& r = reader();
+    if (!t_in_request) return r.getattr(ino);
+    if (auto hit = cache_.getattr(t_generation, ino)) return hit;
+    auto a = r.getattr(ino);
+    if (a) cache_.put_getattr(t_generation, *a);
+    return a;
+}
+
+std::optional<catalog::FileLocation> Filesystem::location(std::int64_t ino) {
+    auto& r = reader();
+    if (!t_in_request) return r.location(ino);
+    if (auto hit = cache_.location(t_generation, ino)) return hit;
+    auto where = r.location(ino);
+    if (where) cache_.put_location(t_generation, ino, *where);
+    return where;
+}
+
+void Filesystem::catalog_changed() {
+    generation_.fetch_add(1);
+    std::vector<std::shared_ptr<ReaderSlot>> live;
+    {
+        std::lock_guard lock(slots_mutex_);
+        for (const auto& w : slots_)
+            if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+    const auto g = generation_.load();
+    for (const auto& s : live) {
+        std::unique_lock lock(s->mutex, std::try_to_lock);
+        if (!lock) continue;  // serving a request: it refreshes at its next one
+        try {
+            s->reader->end_snapshot();
+            s->generation = g;
+        } catch (const std::exception& e) {
+            spdlog::warn("ending a catalog snapshot: {}", e.what());
+        }
+    }
 }
 
 overlay::Served Filesystem::served(const catalog::NodeAttr& a) {
     if (!overlay_ || a.edit_seq == 0 || a.is_dir) return {};
-    const auto where = reader().location(a.ino);
+    const auto where = location(a.ino);
     if (!where) return {};
     const auto origin = origins_.find(where->origin);
     if (!origin) return {};

@@ -23,7 +23,14 @@ void Invalidator::run() {
         try {
             if (before_poll_) before_poll_();
             auto& reader = fs_.reader();
-            if (reader.last_change() <= seen_) continue;
+            // Any commit (a scan's rows, an edit) ends the FUSE threads' catalog snapshots,
+            // so that they do not hold back the WAL; and before the kernel forgets anything,
+            // so that its next questions meet the new catalog.
+            const auto version = reader.data_version();
+            const bool journaled = reader.last_change() > seen_;
+            if (version != data_version_ || journaled) fs_.catalog_changed();
+            data_version_ = version;
+            if (!journaled) continue;
             while (!stop_.load()) {
                 const auto changes = reader.changes_since(seen_, 1024);
                 for (const auto& c : changes) apply(c);

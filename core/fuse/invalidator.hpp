@@ -32,6 +32,7 @@ private:
     std::function<void()> before_poll_;
     std::chrono::milliseconds period_;
     std::int64_t seen_ = 0;
+    std::int64_t data_version_ = 0;  // the catalog's data_version at the last look
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };

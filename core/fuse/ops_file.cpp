@@ -29,9 +29,9 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
         if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
             return (void)fuse_reply_err(req, EROFS);
         auto& fs = fs_of(req);
-        auto where = fs.reader().location(static_cast<std::int64_t>(ino));
+        auto where = fs.location(static_cast<std::int64_t>(ino));
         if (!where) {
-            const auto a = fs.reader().getattr(static_cast<std::int64_t>(ino));
+            const auto a = fs.getattr(static_cast<std::int64_t>(ino));
             return (void)fuse_reply_err(req, !a ? ENOENT : EISDIR);
         }
         const auto origin = fs.origins().find(where->origin);
@@ -49,7 +49,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
             return (void)fuse_reply_err(req, -err);
         }
         overlay::Served served;
-        if (auto a = fs.reader().getattr(static_cast<std::int64_t>(ino)); a && a->edit_seq > 0)
+        if (auto a = fs.getattr(static_cast<std::int64_t>(ino)); a && a->edit_seq > 0)
             served = fs.served(*a);
         fi->fh = reinterpret_cast<std::uint64_t>(new OpenFile{std::move(file), std::move(served)});
         // The bytes of a file do not change while it is in the catalog with the same

@@ -39,7 +39,7 @@ void op_init(void*, fuse_conn_info* conn) noexcept {
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) noexcept {
     guarded(req, "lookup", [&] {
         auto& fs = fs_of(req);
-        if (auto a = fs.reader().lookup(static_cast<std::int64_t>(parent), name)) {
+        if (auto a = fs.lookup(static_cast<std::int64_t>(parent), name)) {
             const auto e = entry_for(fs, *a);
             fuse_reply_entry(req, &e);
         } else {
@@ -62,7 +62,7 @@ void op_forget_multi(fuse_req_t req, size_t, fuse_forget_data*) noexcept { fuse_
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) noexcept {
     guarded(req, "getattr", [&] {
         auto& fs = fs_of(req);
-        if (auto a = fs.reader().getattr(static_cast<std::int64_t>(ino))) {
+        if (auto a = fs.getattr(static_cast<std::int64_t>(ino))) {
             const auto st = fs.to_stat(*a);
             fuse_reply_attr(req, &st, fs.options().attr_timeout);
         } else {
@@ -73,7 +73,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) noexcept {
 
 void op_access(fuse_req_t req, fuse_ino_t ino, int mask) noexcept {
     guarded(req, "access", [&] {
-        if (!fs_of(req).reader().getattr(static_cast<std::int64_t>(ino)))
+        if (!fs_of(req).getattr(static_cast<std::int64_t>(ino)))
             fuse_reply_err(req, ENOENT);
         else
             fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);

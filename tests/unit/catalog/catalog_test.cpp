@@ -148,3 +148,32 @@ TEST_CASE("catalog: a catalog written by a newer musicfs is refused, not misread
     }
     CHECK_THROWS_AS(catalog::Catalog(tmp.db()), UserError);
 }
+
+TEST_CASE("catalog: a reader's snapshot keeps one view until it ends; data_version sees commits") {
+    TempDir tmp;
+    catalog::Catalog c(tmp.db());
+    const auto o = c.ensure_origin("music", "local");
+    add(c, o, "a.flac", {{"title", "One"}});
+    vfs::rebuild_tree(c, vfs::TreeLayout("$title"), {"taglib"});
+
+    catalog::CatalogReader r(tmp.db());
+    catalog::CatalogReader watcher(tmp.db());
+    const auto version = watcher.data_version();
+    r.begin_snapshot();
+    CHECK(r.in_snapshot());
+    CHECK(r.lookup(1, "One.flac"));
+
+    add(c, o, "b.flac", {{"title", "Two"}});
+    vfs::rebuild_tree(c, vfs::TreeLayout("$title"), {"taglib"});
+    CHECK(watcher.data_version() != version);
+    CHECK_FALSE(r.lookup(1, "Two.flac"));  // still the snapshot's view
+    r.begin_snapshot();                    // no-op while one is open
+    CHECK_FALSE(r.lookup(1, "Two.flac"));
+
+    r.end_snapshot();
+    CHECK_FALSE(r.in_snapshot());
+    CHECK(r.lookup(1, "Two.flac"));  // autocommit: the latest state
+    r.begin_snapshot();
+    CHECK(r.lookup(1, "Two.flac"));
+    r.end_snapshot();
+}
