@@ -2,6 +2,8 @@
 
 #include "app/config.hpp"
 #include "app/library.hpp"
+#include "app/tag_command.hpp"
+#include "overlay/overlay.hpp"
 #include "plugin/host.hpp"
 #include "fuse/session.hpp"
 #include "util/error.hpp"
@@ -16,7 +18,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
+
+#include <unistd.h>
 
 namespace musicfs::app {
 namespace {
@@ -148,22 +153,56 @@ int cmd_mount(const CommonArgs& common, const std::vector<std::string>& paths, b
                      "{:.2f} s",
                      r.files, r.added, r.changed, r.removed, r.unreadable.size(), r.seconds);
     } else if (lib.refresh_tree()) {
-        spdlog::info("the template or metadata sources changed: tree rebuilt");
+        spdlog::info("the template, the metadata sources or edited tags changed: tree rebuilt");
     }
 
+    // Edited tracks are served through the format writers, with the user's tags first.
+    overlay::Overlay overlay(lib.format_writers(), lib.precedence());
+    if (!overlay.has_writers())
+        spdlog::warn("no format-writer plugin was found: edited tracks are served unedited");
     fuse::FsOptions fs_options;
     fs_options.entry_timeout = config.number("fuse.entry_timeout");
     fs_options.attr_timeout = config.number("fuse.attr_timeout");
-    fs_options.sources = lib.source_names();
-    fuse::Filesystem fs(lib.catalog().path(), lib.origins(), fs_options);
+    fs_options.sources = lib.precedence();
+    fuse::Filesystem fs(lib.catalog().path(), lib.origins(), fs_options, &overlay);
 
     fuse::MountOptions mount;
     mount.mountpoint = std::filesystem::absolute(mountpoint).lexically_normal().string();
     mount.allow_other = config.boolean("fuse.allow_other");
     mount.max_threads = std::max(1u, config.count("fuse.max_threads"));
     mount.daemonize = daemon;
-    if (daemon) mount.on_ready = [&] { init_logging(config, lib.dir() + "/musicfs.log"); };
+    if (daemon)
+        mount.on_ready = [&] {
+            init_logging(config, lib.dir() + "/musicfs.log");
+            lib.close_catalog();  // reopened by on_serving, in the detached process
+        };
     mount.on_reload = [&] { lib.reload_plugins(); };
+    // `musicfs tag set` finds the daemon serving this catalog by its pid file, and waits until
+    // the daemon has applied the edit (applied_change) so that the next open sees it.
+    const std::string pid_file = lib.dir() + "/daemon.pid";
+    mount.on_serving = [&] {
+        std::ofstream out(pid_file, std::ios::trunc);
+        out << ::getpid() << '\n';
+        if (!out)
+            spdlog::warn("cannot write {}: `musicfs tag set` will not wait for edits", pid_file);
+    };
+    // The invalidator's thread is the only user of the catalog's writer while mounted.
+    mount.on_poll = [&] {
+        if (!lib.catalog_open()) lib.reopen_catalog();
+        if (lib.refresh_tree()) spdlog::info("an edit or a scan changed paths: tree updated");
+    };
+    mount.on_applied = [&](std::int64_t seq) {
+        if (lib.catalog_open()) lib.catalog().set_meta_int("applied_change", seq);
+    };
+    struct PidFileRemover {
+        const std::string& path;
+        ~PidFileRemover() {
+            // Only our own: another daemon may have taken over the library since.
+            std::ifstream in(path);
+            long pid = 0;
+            if (in >> pid && pid == static_cast<long>(::getpid())) std::remove(path.c_str());
+        }
+    } remover{pid_file};
     spdlog::info("serving library {} from {}", lib.name(), lib.catalog().path());
     fuse::serve(fs, mount);
     return 0;
@@ -226,6 +265,40 @@ int run(int argc, char** argv) {
     auto* plugins = app.add_subcommand("plugins", "List the plugins found and why any was refused");
     plugins_args.add_to(*plugins);
 
+    auto* tag = app.add_subcommand(
+        "tag", "Edit the tags MusicFS serves for a track (the original file is never written)");
+    tag->require_subcommand(1);
+    tag->footer(
+        "FILE is a file in a mounted tree, or an original file of a scanned library (give\n"
+        "--state-dir / --library when they are not the defaults). The user's edits rank above\n"
+        "every metadata source; edited files are served with the new tags through the format\n"
+        "writers, the audio untouched. A running daemon applies an edit before `tag set` and\n"
+        "`tag clear` return, so the next open sees it; otherwise the next mount does.");
+    TagArgs tag_args;
+    CommonArgs tag_get_args, tag_set_args, tag_clear_args;
+    auto* tag_get = tag->add_subcommand(
+        "get", "Print the track's effective tags as JSON, each with the source it comes from");
+    tag_get->add_option("FILE", tag_args.file, "A track (mounted or original)")->required();
+    tag_get_args.add_to(*tag_get);
+    auto* tag_set = tag->add_subcommand(
+        "set", "Set tags (KEY=VALUE; a repeated KEY gives several values; KEY= removes the tag) "
+               "and pictures");
+    tag_set->add_option("FILE", tag_args.file, "A track (mounted or original)")->required();
+    tag_set->add_option("KEY=VALUE", tag_args.assignments,
+                        "Picard tag names in lower case: title=..., artist=..., genre=Jazz "
+                        "genre=Blues");
+    tag_set->add_option("--picture", tag_args.pictures,
+                        "TYPE=FILE, e.g. front=cover.jpg (JPEG, PNG, GIF or WebP; types: front, "
+                        "back, other, media, artist, leaflet, ...); repeatable; replaces the "
+                        "file's pictures")
+        ->take_all();
+    tag_set_args.add_to(*tag_set);
+    auto* tag_clear = tag->add_subcommand(
+        "clear", "Revert tags to the file's own values (no KEY: every tag and picture)");
+    tag_clear->add_option("FILE", tag_args.file, "A track (mounted or original)")->required();
+    tag_clear->add_option("KEY", tag_args.keys, "Tags to revert");
+    tag_clear_args.add_to(*tag_clear);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
@@ -239,6 +312,14 @@ int run(int argc, char** argv) {
     try {
         if (*mount) return cmd_mount(mount_args, mount_paths, daemon);
         if (*scan) return cmd_scan(scan_args, scan_source, json);
+        if (*tag) {
+            const CommonArgs& common = *tag_get ? tag_get_args : *tag_set ? tag_set_args
+                                                                           : tag_clear_args;
+            tag_args.action = *tag_get ? "get" : *tag_set ? "set" : "clear";
+            const Config config = common.load();
+            init_logging(config);
+            return run_tag(config, tag_args);
+        }
         return cmd_plugins(plugins_args);
     } catch (const UserError& e) {
         std::fprintf(stderr, "musicfs: %s\n", e.what());

@@ -307,14 +307,18 @@ Config Config::load(const std::optional<std::string>& file,
                             }
                             replace->push_back(std::move(rule));
                         }
-                    } else if ((prefix == "metadata." || prefix == "plugins.") && node.is_table()) {
-                        auto& opts = (prefix == "metadata." ? c.source_options_
+                    } else if ((prefix == "metadata." || prefix == "plugins." ||
+                                prefix == "format.") &&
+                               node.is_table()) {
+                        auto& opts = (prefix == "metadata."  ? c.source_options_
+                                      : prefix == "format." ? c.format_options_
                                                             : c.plugin_options_)[std::string(k.str())];
                         for (const auto& [sk, sv] : *node.as_table())
                             opts[std::string(sk.str())] = plugin_value(sv);
                     } else if (node.is_table() && prefix.empty() &&
                                (key == "library" || key == "scan" || key == "fuse" ||
-                                key == "plugins" || key == "metadata" || key == "aunique" ||
+                                key == "plugins" || key == "metadata" || key == "format" ||
+                                key == "aunique" ||
                                 key == "sunique")) {
                         walk(*node.as_table(), key + ".");
                     } else {
@@ -439,6 +443,11 @@ std::vector<std::string> Config::list(const std::string& key) const {
 }
 
 bool Config::is_set(const std::string& key) const { return value(key).from != "the default"; }
+
+std::map<std::string, std::string> Config::format_options(const std::string& name) const {
+    const auto it = format_options_.find(name);
+    return it == format_options_.end() ? std::map<std::string, std::string>{} : it->second;
+}
 
 std::map<std::string, std::string> Config::source_options(const std::string& name) const {
     const auto it = source_options_.find(name);

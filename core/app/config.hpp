@@ -50,6 +50,8 @@ public:
     const std::vector<OriginConfig>& origins() const { return origins_; }
     // Options of a metadata source, from its [metadata.<name>] table.
     std::map<std::string, std::string> source_options(const std::string& name) const;
+    // Options of a format writer, from its [format.<name>] table (the plugin's name: "mp3").
+    std::map<std::string, std::string> format_options(const std::string& name) const;
     // Every plugin's own options, from the [plugins.<name>] tables.
     const std::map<std::string, std::map<std::string, std::string>>& plugin_options() const {
         return plugin_options_;
@@ -71,6 +73,7 @@ private:
     std::vector<OriginConfig> origins_;
     std::map<std::string, std::map<std::string, std::string>> source_options_;
     std::map<std::string, std::map<std::string, std::string>> plugin_options_;
+    std::map<std::string, std::map<std::string, std::string>> format_options_;
     std::optional<std::string> file_;
     vfs::LayoutConfig layout_;
 };

@@ -6,6 +6,8 @@
 
 #include "util/error.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -100,6 +102,14 @@ Library::Library(const Config& config) : config_(config) {
     }
 }
 
+void Library::reopen_catalog() {
+    try {
+        catalog_ = std::make_unique<catalog::Catalog>(dir_ + "/catalog.sqlite3");
+    } catch (const catalog::DatabaseError& e) {
+        throw UserError("{}", e.what());
+    }
+}
+
 void Library::set_up_origin(const OriginConfig& oc) {
     const auto plugin = registry_->find_origin(oc.type);
     if (!plugin) {
@@ -177,16 +187,44 @@ bool Library::needs_first_scan() {
     return false;
 }
 
+std::vector<std::string> Library::precedence() const {
+    std::vector<std::string> names{catalog::kUserSource};
+    for (auto& n : source_names())
+        if (n != catalog::kUserSource) names.push_back(std::move(n));
+    return names;
+}
+
+std::vector<std::shared_ptr<const overlay::FormatWriter>> Library::format_writers() const {
+    std::vector<std::shared_ptr<const overlay::FormatWriter>> out;
+    for (const auto& p : registry_->plugins()) {
+        if (!p->format_kind()) continue;
+        try {
+            out.push_back(
+                std::make_shared<overlay::FormatWriter>(p, config_.format_options(p->name())));
+        } catch (const UserError& e) {
+            spdlog::error("{}; edited {} files are served unedited", e.what(), p->name());
+        }
+    }
+    return out;
+}
+
 bool Library::refresh_tree() {
-    if (catalog_->tree_signature() == vfs::tree_signature(*layout_, source_names())) return false;
-    vfs::rebuild_tree(*catalog_, *layout_, source_names());
+    const auto sources = precedence();
+    if (!catalog_->tree_dirty() &&
+        catalog_->tree_signature() == vfs::tree_signature(*layout_, sources))
+        return false;
+    vfs::rebuild_tree(*catalog_, *layout_, sources);
     return true;
 }
 
 scanner::ScanReport Library::scan(unsigned threads) {
-    std::lock_guard lock(sources_mu_);
-    scanner::Scanner s(*catalog_, origins_, sources_, *layout_, {threads});
-    return s.run();
+    scanner::ScanReport report;
+    {
+        std::lock_guard lock(sources_mu_);
+        scanner::Scanner s(*catalog_, origins_, sources_, *layout_, {threads});
+        report = s.run();
+    }
+    return report;
 }
 
 }  // namespace musicfs::app

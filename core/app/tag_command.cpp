@@ -12,8 +12,10 @@
 #include <sys/xattr.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -78,8 +80,10 @@ TrackRef resolve(const Config& config, const std::string& file) {
 }
 
 std::string slurp(const std::string& path) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) throw UserError("cannot read {}: it is a directory", path);
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw UserError("cannot read {}", path);
+    if (!in) throw UserError("cannot read {}: {}", path, std::strerror(errno));
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
@@ -122,13 +126,17 @@ bool wait_for_daemon(catalog::Catalog& cat, std::int64_t seq) {
     const auto pid_file = fs::path(cat.path()).parent_path() / "daemon.pid";
     std::ifstream in(pid_file);
     long pid = 0;
-    if (!(in >> pid) || pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    if (!(in >> pid) || pid <= 0) return false;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;  // a stale file
+    // The daemon rebuilds the tree when paths change, which takes longer in big libraries.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
         if (cat.meta_int("applied_change") >= seq) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    spdlog::warn("the daemon (pid {}) did not apply the change within 5 s", pid);
+    spdlog::warn("the daemon (pid {}) did not apply the change within 10 s; the mount may show "
+                 "the old tags for a while",
+                 pid);
     return false;
 }
 
@@ -174,50 +182,53 @@ int run_tag(const Config& config, const TagArgs& args) {
         return 0;
     }
 
-    std::int64_t seq = 0;
+    // Everything the user gave is checked (and pictures read) before the catalog is touched.
+    std::vector<std::pair<std::string, std::vector<std::string>>> edits;
+    std::vector<catalog::PictureRow> pictures;
+    if (args.action == "set") {
+        if (args.assignments.empty() && args.pictures.empty())
+            throw UserError("tag set needs KEY=VALUE pairs or --picture TYPE=FILE");
+        for (const auto& a : args.assignments) {
+            const auto eq = a.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw UserError("'{}' is not KEY=VALUE (e.g. title=Intro)", a);
+            const std::string key = a.substr(0, eq), value = a.substr(eq + 1);
+            check_key(key);
+            if (!utf8::valid(value)) throw UserError("the value of {} is not valid UTF-8", key);
+            auto it = std::find_if(edits.begin(), edits.end(),
+                                   [&](const auto& e) { return e.first == key; });
+            if (it == edits.end()) it = edits.insert(edits.end(), {key, {}});
+            if (!value.empty()) it->second.push_back(value);
+        }
+        for (const auto& p : args.pictures) {
+            const auto eq = p.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == p.size())
+                throw UserError("'{}' is not TYPE=FILE (e.g. front=cover.jpg)", p);
+            const std::string file = p.substr(eq + 1);
+            catalog::PictureRow row;
+            row.type = picture_type(p.substr(0, eq));
+            row.data = slurp(file);
+            row.mime = image_mime(row.data, file);
+            pictures.push_back(std::move(row));
+        }
+    } else if (args.action == "clear") {
+        for (const auto& k : args.keys) check_key(k);
+    } else {
+        throw UserError("unknown tag action '{}'", args.action);
+    }
+
     {
         catalog::Transaction tx(cat.db());
         if (args.action == "set") {
-            if (args.assignments.empty() && args.pictures.empty())
-                throw UserError("tag set needs KEY=VALUE pairs or --picture TYPE=FILE");
-            std::vector<std::pair<std::string, std::vector<std::string>>> edits;
-            for (const auto& a : args.assignments) {
-                const auto eq = a.find('=');
-                if (eq == std::string::npos) throw UserError("'{}' is not KEY=VALUE", a);
-                const std::string key = a.substr(0, eq), value = a.substr(eq + 1);
-                check_key(key);
-                if (!utf8::valid(value)) throw UserError("the value of {} is not valid UTF-8", key);
-                auto it = std::find_if(edits.begin(), edits.end(),
-                                       [&](const auto& e) { return e.first == key; });
-                if (it == edits.end()) it = edits.insert(edits.end(), {key, {}});
-                if (!value.empty()) it->second.push_back(value);
-            }
             if (!edits.empty()) cat.set_user_tags(track, edits);
-            if (!args.pictures.empty()) {
-                std::vector<catalog::PictureRow> rows;
-                for (const auto& p : args.pictures) {
-                    const auto eq = p.find('=');
-                    if (eq == std::string::npos) throw UserError("'{}' is not TYPE=FILE", p);
-                    const std::string file = p.substr(eq + 1);
-                    catalog::PictureRow row;
-                    row.type = picture_type(p.substr(0, eq));
-                    row.data = slurp(file);
-                    row.mime = image_mime(row.data, file);
-                    rows.push_back(std::move(row));
-                }
-                cat.set_user_pictures(track, rows);
-            }
-        } else if (args.action == "clear") {
-            for (const auto& k : args.keys) check_key(k);
+            if (!pictures.empty()) cat.set_user_pictures(track, pictures);
+        } else {
             cat.clear_user_tags(track, args.keys);
             if (args.keys.empty()) cat.clear_user_pictures(track);
-        } else {
-            throw UserError("unknown tag action '{}'", args.action);
         }
         tx.commit();
     }
-    seq = catalog::CatalogReader(cat.path()).last_change();
-    wait_for_daemon(cat, seq);
+    wait_for_daemon(cat, catalog::CatalogReader(cat.path()).last_change());
     std::puts(describe(cat, track, ref, sources).dump(2).c_str());
     return 0;
 }

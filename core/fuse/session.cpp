@@ -212,7 +212,12 @@ void serve(Filesystem& fs, const MountOptions& options) {
     // Started after daemonising (a thread would not survive the fork), stopped before the
     // session goes away.
     std::optional<Invalidator> invalidator;
-    invalidator.emplace(se.get(), fs, options.on_poll);
+    try {
+        if (options.on_serving) options.on_serving();
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+    }
+    invalidator.emplace(se.get(), fs, options.on_poll, options.on_applied);
 
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(cfg, 1);

@@ -4,6 +4,7 @@
 
 #include "fuse/filesystem.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -23,6 +24,11 @@ struct MountOptions {
     // Called a few times a second while mounted, before catalog changes are followed (see
     // Invalidator), e.g. to rebuild a tree an edit made dirty.
     std::function<void()> on_poll;
+    // Called on the same thread once the kernel was told about every catalog change up to
+    // `seq` (and on_poll ran after them), e.g. to let `musicfs tag set` know.
+    std::function<void(std::int64_t seq)> on_applied;
+    // Called once, in the process that serves (after detaching), before requests are served.
+    std::function<void()> on_serving;
 };
 
 // Throws UserError unless `path` is an existing, empty directory that is not a mount point.
