@@ -2,7 +2,9 @@
 //
 // Every format TagLib's FileRef opens is supported (FLAC, MP3, Ogg Vorbis/Opus/FLAC/Speex, MP4
 // with AAC or ALAC, WAV, AIFF, WavPack, APE, Musepack, ASF, TrueAudio, tracker modules). Tags
-// come from TagLib's unified PropertyMap, renamed to Picard's names (tag_names.hpp).
+// come from TagLib's unified PropertyMap, renamed to Picard's names (tag_names.hpp), plus what
+// that map leaves out and Picard reads: MP4 freeform atoms outside TagLib's table (ReplayGain,
+// custom names), ID3v2 TSST, and TIPL/TMCL roles as Picard names them.
 
 #include "source_stream.hpp"
 #include "tag_names.hpp"
@@ -26,6 +28,8 @@
 #include <itfile.h>
 #include <modfile.h>
 #include <mp4file.h>
+#include <mp4item.h>
+#include <mp4tag.h>
 #include <mp4properties.h>
 #include <mpcfile.h>
 #include <mpegfile.h>
@@ -423,16 +427,106 @@ void restore_id3v2_grouping(TagLib::File* file, TagLib::PropertyMap& properties)
     }
 }
 
-PicardTags picard_tags(const TagLib::PropertyMap& properties) {
-    PicardTags tags;
+std::vector<std::string> utf8_values(const TagLib::StringList& list) {
     std::vector<std::string> values;
-    for (const auto& [key, list] : properties) {
-        values.clear();
-        for (const TagLib::String& value : list) {
-            values.push_back(value.to8Bit(true));
-        }
-        tags.add(key.to8Bit(true), values);
+    values.reserve(list.size());
+    for (const TagLib::String& value : list) {
+        values.push_back(value.to8Bit(true));
     }
+    return values;
+}
+
+bool is_people_frame(const TagLib::ID3v2::Frame& frame) {
+    const TagLib::ByteVector& id = frame.frameID();
+    return id == "TIPL" || id == "TMCL";
+}
+
+// TagLib 1.13 reads TIPL/TMCL (and IPLS, converted to TIPL) badly: a TIPL with one role it does
+// not know in upper case (Picard writes "producer", "mix", ...) is dropped whole, and names are
+// split at commas ("Crosby, Stills" becomes two people). So what TagLib made of those frames
+// comes out of `properties`, and ID3v2 frames it did not map (TSST) are read here instead
+// (add_id3v2_frames below).
+void remove_id3v2_people(TagLib::File* file, TagLib::PropertyMap& properties) {
+    const TagLib::ID3v2::Tag* tag = id3v2_tag(file);
+    if (tag == nullptr) {
+        return;
+    }
+    for (const TagLib::ID3v2::Frame* frame : tag->frameList()) {
+        const auto* text = dynamic_cast<const TagLib::ID3v2::TextIdentificationFrame*>(frame);
+        if (text == nullptr || !is_people_frame(*frame)) {
+            continue;
+        }
+        for (const auto& [key, list] : text->asProperties()) {
+            const auto it = properties.find(key);
+            if (it == properties.end()) {
+                continue;
+            }
+            for (const TagLib::String& value : list) {
+                if (const auto found = it->second.find(value); found != it->second.end()) {
+                    it->second.erase(found);
+                }
+            }
+            if (it->second.isEmpty()) {
+                properties.erase(key);
+            }
+        }
+    }
+}
+
+void add_id3v2_frames(TagLib::File* file, PicardTags& tags) {
+    const TagLib::ID3v2::Tag* tag = id3v2_tag(file);
+    if (tag == nullptr) {
+        return;
+    }
+    for (const TagLib::ID3v2::Frame* frame : tag->frameList()) {
+        const auto* text = dynamic_cast<const TagLib::ID3v2::TextIdentificationFrame*>(frame);
+        if (text == nullptr) {
+            continue;
+        }
+        const std::string id(frame->frameID().data(), frame->frameID().size());
+        if (is_people_frame(*frame)) {
+            tags.add_id3v2_people(id, utf8_values(text->fieldList()));
+        } else if (const std::string_view key = id3v2_text_frame_key(id);
+                   !key.empty() && !text->asProperties().unsupportedData().isEmpty()) {
+            tags.add(key, utf8_values(text->fieldList()));
+        }
+    }
+}
+
+// TagLib 1.13 maps only the MP4 items of its own table into the PropertyMap and lists the others
+// in unsupportedData(): ReplayGain and other freeform atoms, ©dir. Those are read from the
+// item map.
+void add_mp4_items(TagLib::File* file, const TagLib::PropertyMap& properties, PicardTags& tags) {
+    auto* mp4 = dynamic_cast<TagLib::MP4::File*>(file);
+    if (mp4 == nullptr || mp4->tag() == nullptr) {
+        return;
+    }
+    const TagLib::MP4::ItemMap& items = mp4->tag()->itemMap();
+    for (const TagLib::String& atom : properties.unsupportedData()) {
+        const auto it = items.find(atom);
+        if (it == items.end()) {
+            continue;
+        }
+        std::vector<std::string> values = utf8_values(it->second.toStringList());
+        if (values.empty()) {
+            // A freeform atom whose data is not typed UTF-8 (some taggers write type 0):
+            // Picard decodes it as UTF-8 all the same.
+            for (const TagLib::ByteVector& data : it->second.toByteVectorList()) {
+                values.push_back(TagLib::String(data, TagLib::String::UTF8).to8Bit(true));
+            }
+        }
+        tags.add_mp4_item(atom.to8Bit(true), values);
+    }
+}
+
+PicardTags picard_tags(TagLib::File* file, TagLib::PropertyMap properties) {
+    remove_id3v2_people(file, properties);
+    PicardTags tags;
+    for (const auto& [key, list] : properties) {
+        tags.add(key.to8Bit(true), utf8_values(list));
+    }
+    add_id3v2_frames(file, tags);
+    add_mp4_items(file, properties, tags);
     return tags;
 }
 
@@ -529,7 +623,7 @@ int32_t read_track(const mfs_track_source_t& source, const Sink& sink, Reason& r
     const AudioFacts audio = audio_facts(file->audioProperties());
     TagLib::PropertyMap properties = file->properties();
     restore_id3v2_grouping(file, properties);
-    const PicardTags tags = picard_tags(properties);
+    const PicardTags tags = picard_tags(file, std::move(properties));
 
     // TagLib's MPEG, WAV and AIFF parsers accept almost any bytes (a single 0x00 is a "valid"
     // WAV file); one that yields neither an audio stream nor a tag was not understood.

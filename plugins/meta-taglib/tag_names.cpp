@@ -71,6 +71,44 @@ constexpr auto kWithTotal = std::to_array<KeyPair>({
 
 static_assert(std::ranges::is_sorted(kWithTotal, {}, &KeyPair::first));
 
+// MP4 freeform atoms "----:com.apple.iTunes:NAME" whose Picard name is not add(NAME)'s, by NAME
+// upper-cased (Picard matches them without regard to case). TagLib 1.13 maps some of them
+// itself, but only in the exact case Picard writes; the others it does not map at all.
+constexpr auto kMp4Freeform = std::to_array<KeyPair>({
+    {"ACOUSTID FINGERPRINT", "acoustid_fingerprint"},
+    {"ACOUSTID ID", "acoustid_id"},
+    {"MUSICBRAINZ ALBUM ARTIST ID", "musicbrainz_albumartistid"},
+    {"MUSICBRAINZ ALBUM ID", "musicbrainz_albumid"},
+    {"MUSICBRAINZ ALBUM RELEASE COUNTRY", "releasecountry"},
+    {"MUSICBRAINZ ALBUM STATUS", "releasestatus"},
+    {"MUSICBRAINZ ALBUM TYPE", "releasetype"},
+    {"MUSICBRAINZ ARTIST ID", "musicbrainz_artistid"},
+    {"MUSICBRAINZ DISC ID", "musicbrainz_discid"},
+    {"MUSICBRAINZ ORIGINAL ALBUM ID", "musicbrainz_originalalbumid"},
+    {"MUSICBRAINZ ORIGINAL ARTIST ID", "musicbrainz_originalartistid"},
+    {"MUSICBRAINZ RELEASE GROUP ID", "musicbrainz_releasegroupid"},
+    {"MUSICBRAINZ RELEASE TRACK ID", "musicbrainz_trackid"},
+    {"MUSICBRAINZ TRACK ID", "musicbrainz_recordingid"},
+    {"MUSICBRAINZ WORK ID", "musicbrainz_workid"},
+    {"MUSICIP PUID", "musicip_puid"},
+});
+
+static_assert(std::ranges::is_sorted(kMp4Freeform, {}, &KeyPair::first));
+
+// Picard's TIPL roles (picard/formats/id3.py), by role upper-cased.
+constexpr auto kInvolvementRoles = std::to_array<KeyPair>({
+    {"ARRANGER", "arranger"},
+    {"DJ-MIX", "djmixer"},
+    {"ENGINEER", "engineer"},
+    {"MIX", "mixer"},
+    {"PRODUCER", "producer"},
+});
+
+static_assert(std::ranges::is_sorted(kInvolvementRoles, {}, &KeyPair::first));
+
+constexpr std::string_view kItunesFreeform = "----:com.apple.iTunes:";
+constexpr std::string_view kMusicMagicPrefix = "MusicMagic Fingerprint";
+
 constexpr bool is_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -150,6 +188,58 @@ void PicardTags::add(std::string_view taglib_key, std::span<const std::string> v
         auto [number, total] = split_number_total(value);
         push(name, std::move(number));
         push(std::string(total_name), std::move(total));
+    }
+}
+
+std::string_view id3v2_text_frame_key(std::string_view frame_id) {
+    // TagLib 1.13's frame table has no TSST (set subtitle), Picard's discsubtitle.
+    return frame_id == "TSST" ? std::string_view("DISCSUBTITLE") : std::string_view{};
+}
+
+void PicardTags::add_mp4_item(std::string_view atom, std::span<const std::string> values) {
+    if (atom == "\xC2\xA9" "dir") {  // ©dir, UTF-8
+        for (const std::string& value : values) {
+            push("director", value);
+        }
+        return;
+    }
+    if (!atom.starts_with(kItunesFreeform)) {
+        return;
+    }
+    const std::string_view name = atom.substr(kItunesFreeform.size());
+    const std::string upper = ascii_upper(name);
+    if (const auto* renamed = find(kMp4Freeform, upper)) {
+        for (const std::string& value : values) {
+            push(std::string(*renamed), value);
+        }
+        return;
+    }
+    if (upper == "FINGERPRINT") {
+        for (const std::string& value : values) {
+            if (value.starts_with(kMusicMagicPrefix)) {
+                push("musicip_fingerprint", value.substr(kMusicMagicPrefix.size()));
+            } else {
+                push("fingerprint", value);
+            }
+        }
+        return;
+    }
+    add(name, values);
+}
+
+void PicardTags::add_id3v2_people(std::string_view frame_id, std::span<const std::string> fields) {
+    const bool musicians = frame_id == "TMCL";
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        const std::string_view role = trim(fields[i]);
+        const std::string& name = fields[i + 1];
+        const std::string upper = ascii_upper(role);
+        if (const auto* known = musicians ? nullptr : find(kInvolvementRoles, upper)) {
+            push(std::string(*known), name);
+        } else if (role.empty() || upper == "PERFORMER") {
+            push("performer", name);
+        } else {
+            push("performer:" + ascii_lower(role), name);
+        }
     }
 }
 

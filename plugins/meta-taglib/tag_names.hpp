@@ -36,6 +36,10 @@ struct NumberAndTotal {
 // the total ("totaltracks"); empty for every other key.
 [[nodiscard]] std::string_view picard_total_name(std::string_view taglib_key);
 
+// For an ID3v2 text frame that TagLib 1.13 does not map into its PropertyMap (TSST), the
+// TagLib-style key it would have ("DISCSUBTITLE"); empty for every other frame id.
+[[nodiscard]] std::string_view id3v2_text_frame_key(std::string_view frame_id);
+
 // One tag value under its Picard name.
 struct PicardTag {
     std::string key;
@@ -54,6 +58,27 @@ struct PicardTag {
 class PicardTags {
 public:
     void add(std::string_view taglib_key, std::span<const std::string> values);
+
+    // An MP4 item that TagLib 1.13 leaves out of its PropertyMap (it lists it in
+    // unsupportedData()), named as TagLib names items (UTF-8):
+    //  - "----:com.apple.iTunes:NAME" freeform atoms, matched without regard to case: Picard's
+    //    names for its MP4 freeform atoms ("MusicBrainz Disc Id" -> "musicbrainz_discid",
+    //    "Acoustid Id" -> "acoustid_id", ...), "fingerprint" values starting with
+    //    "MusicMagic Fingerprint" as "musicip_fingerprint" without that prefix, and any other
+    //    NAME as add(NAME) names it ("REPLAYGAIN_TRACK_GAIN" -> "replaygain_track_gain", custom
+    //    names lower-cased);
+    //  - "©dir" as "director".
+    // Other items (freeform atoms of other vendors, binary atoms) are ignored, as Picard does.
+    void add_mp4_item(std::string_view atom, std::span<const std::string> values);
+
+    // An ID3v2 involved-people frame, TIPL or TMCL (IPLS, ID3v2.3's, arrives as TIPL), read as
+    // Picard reads it: `fields` alternate role and name. TIPL's roles arranger, engineer,
+    // producer, DJ-mix and mix (any case: Picard writes them in lower case, TagLib in upper
+    // case) are "arranger", "engineer", "producer", "djmixer" and "mixer"; any other role, and
+    // every TMCL instrument, is "performer:<role>" (lower-cased, as TagLib's TMCL keys are), and
+    // an empty role "performer". Names are kept whole (TagLib 1.13 splits them at commas). An
+    // odd last field, a role without a name, is dropped.
+    void add_id3v2_people(std::string_view frame_id, std::span<const std::string> fields);
 
     [[nodiscard]] const std::vector<PicardTag>& tags() const noexcept { return tags_; }
 

@@ -287,24 +287,6 @@ FREEFORM_TAGS_CI = {(_FF + k).lower(): k.lower() for k in (
     "REPLAYGAIN_TRACK_GAIN", "REPLAYGAIN_TRACK_PEAK", "REPLAYGAIN_TRACK_RANGE",
     "REPLAYGAIN_REFERENCE_LOUDNESS")}
 
-# The Picard names TagLib 1.13's MP4 property map reports, as meta-taglib names them. Other
-# freeform atoms (REPLAYGAIN_*, MusicBrainz Disc Id, initialkey, Acoustid ...) and ©dir are not
-# in TagLib 1.13's map: it does not report them, so the catalog never sees them in an M4A.
-TAGLIB_KEYS = {
-    "title", "artist", "album", "comment", "genre", "date", "composer", "grouping",
-    "albumartist", "tracknumber", "totaltracks", "discnumber", "totaldiscs", "compilation", "bpm",
-    "copyright", "lyrics", "encodedby", "albumsort", "albumartistsort", "artistsort",
-    "titlesort", "composersort", "showsort", "showmovement", "gapless", "podcast", "podcasturl",
-    "show", "work", "movement", "movementnumber", "movementtotal", "musicbrainz_recordingid",
-    "musicbrainz_artistid", "musicbrainz_albumid", "musicbrainz_albumartistid",
-    "musicbrainz_releasegroupid", "musicbrainz_trackid", "musicbrainz_workid", "releasecountry",
-    "releasestatus", "releasetype", "artists", "originaldate", "asin", "label", "lyricist",
-    "conductor", "remixer", "engineer", "producer", "djmixer", "mixer", "subtitle",
-    "discsubtitle", "mood", "isrc", "catalognumber", "barcode", "script", "language", "license",
-    "media",
-}
-
-
 def picard_tags(path):
     """{Picard name: [values]} of an MP4 file, read with mutagen as Picard's MP4File._load does
     (covr left out; a 0 total in trkn/disk means "no total")."""

@@ -9,6 +9,7 @@
 
 using musicfs::meta_taglib::PicardTag;
 using musicfs::meta_taglib::PicardTags;
+using musicfs::meta_taglib::id3v2_text_frame_key;
 using musicfs::meta_taglib::picard_name;
 using musicfs::meta_taglib::picard_total_name;
 using musicfs::meta_taglib::split_number_total;
@@ -18,6 +19,18 @@ namespace {
 std::vector<PicardTag> map_one(std::string_view key, const std::vector<std::string>& values) {
     PicardTags tags;
     tags.add(key, values);
+    return tags.tags();
+}
+
+std::vector<PicardTag> mp4_item(std::string_view atom, const std::vector<std::string>& values) {
+    PicardTags tags;
+    tags.add_mp4_item(atom, values);
+    return tags.tags();
+}
+
+std::vector<PicardTag> people(std::string_view frame_id, const std::vector<std::string>& fields) {
+    PicardTags tags;
+    tags.add_id3v2_people(frame_id, fields);
     return tags.tags();
 }
 
@@ -181,5 +194,91 @@ TEST_SUITE("meta-taglib tag names") {
         tags.add("MUSICBRAINZ_TRACKID", std::vector<std::string>{"recording-uuid"});
         CHECK(tags.tags() == std::vector<PicardTag>{{"musicbrainz_trackid", "track-uuid"},
                                                     {"musicbrainz_recordingid", "recording-uuid"}});
+    }
+
+    TEST_CASE("MP4 ReplayGain and custom freeform atoms TagLib does not map are read") {
+        const char* const cases[][2] = {
+            {"REPLAYGAIN_TRACK_GAIN", "replaygain_track_gain"},
+            {"REPLAYGAIN_TRACK_PEAK", "replaygain_track_peak"},
+            {"REPLAYGAIN_ALBUM_GAIN", "replaygain_album_gain"},
+            {"REPLAYGAIN_ALBUM_PEAK", "replaygain_album_peak"},
+            {"replaygain_reference_loudness", "replaygain_reference_loudness"},
+            {"My Custom Tag", "my custom tag"},
+            {"producer", "producer"},  // TagLib maps only "PRODUCER"
+            {"initialkey", "key"},
+            {"TOTALTRACKS", "totaltracks"},
+        };
+        for (const auto& c : cases) {
+            CAPTURE(c[0]);
+            CHECK(mp4_item(std::string("----:com.apple.iTunes:") + c[0], {"v1", "v2"}) ==
+                  std::vector<PicardTag>{{c[1], "v1"}, {c[1], "v2"}});
+        }
+    }
+
+    TEST_CASE("MP4 freeform atoms with Picard names get them in any case") {
+        const char* const cases[][2] = {
+            {"MusicBrainz Disc Id", "musicbrainz_discid"},
+            {"MusicBrainz Original Album Id", "musicbrainz_originalalbumid"},
+            {"MusicBrainz Original Artist Id", "musicbrainz_originalartistid"},
+            {"Acoustid Id", "acoustid_id"},
+            {"Acoustid Fingerprint", "acoustid_fingerprint"},
+            {"MusicIP PUID", "musicip_puid"},
+            {"MUSICBRAINZ TRACK ID", "musicbrainz_recordingid"},
+            {"musicbrainz release track id", "musicbrainz_trackid"},
+            {"MusicBrainz ALBUM Id", "musicbrainz_albumid"},
+            {"MusicBrainz Album Release Country", "releasecountry"},
+        };
+        for (const auto& c : cases) {
+            CAPTURE(c[0]);
+            CHECK(mp4_item(std::string("----:com.apple.iTunes:") + c[0], {"x"}) ==
+                  std::vector<PicardTag>{{c[1], "x"}});
+        }
+    }
+
+    TEST_CASE("MP4 fingerprint is musicip_fingerprint without Picard's prefix") {
+        CHECK(mp4_item("----:com.apple.iTunes:fingerprint", {"MusicMagic Fingerprintabc"}) ==
+              std::vector<PicardTag>{{"musicip_fingerprint", "abc"}});
+        CHECK(mp4_item("----:com.apple.iTunes:fingerprint", {"other"}) ==
+              std::vector<PicardTag>{{"fingerprint", "other"}});
+    }
+
+    TEST_CASE("MP4 ©dir is the director, other vendors' atoms are ignored") {
+        CHECK(mp4_item("\xC2\xA9" "dir", {"Someone"}) ==
+              std::vector<PicardTag>{{"director", "Someone"}});
+        CHECK(mp4_item("----:org.example:Other", {"x"}).empty());
+        CHECK(mp4_item("\xC2\xA9" "xyz", {"x"}).empty());
+        CHECK(mp4_item("----:com.apple.iTunes:", {"x"}).empty());
+        CHECK(mp4_item("----:com.apple.iTunes:EMPTY", {""}).empty());
+    }
+
+    TEST_CASE("TIPL roles get Picard names in any case, other roles are performers") {
+        CHECK(people("TIPL", {"producer", "P", "mix", "M", "DJ-mix", "D", "arranger", "A",
+                              "engineer", "E"}) ==
+              std::vector<PicardTag>{{"producer", "P"}, {"mixer", "M"}, {"djmixer", "D"},
+                                     {"arranger", "A"}, {"engineer", "E"}});
+        CHECK(people("TIPL", {"PRODUCER", "P", "MIX", "M", "DJ-MIX", "D"}) ==
+              std::vector<PicardTag>{{"producer", "P"}, {"mixer", "M"}, {"djmixer", "D"}});
+        CHECK(people("TIPL", {"guitar", "G", "", "X", "performer", "Y"}) ==
+              std::vector<PicardTag>{{"performer:guitar", "G"}, {"performer", "X"},
+                                     {"performer", "Y"}});
+    }
+
+    TEST_CASE("TMCL instruments are performers, names are kept whole") {
+        CHECK(people("TMCL", {"Lead Vocals", "Crosby, Stills & Nash", "producer", "P"}) ==
+              std::vector<PicardTag>{{"performer:lead vocals", "Crosby, Stills & Nash"},
+                                     {"performer:producer", "P"}});
+    }
+
+    TEST_CASE("a role without a name and empty names are dropped") {
+        CHECK(people("TIPL", {"producer", "P", "mix"}) ==
+              std::vector<PicardTag>{{"producer", "P"}});
+        CHECK(people("TIPL", {"producer", ""}).empty());
+    }
+
+    TEST_CASE("ID3v2 TSST is the disc subtitle, frames TagLib maps have no key here") {
+        CHECK(id3v2_text_frame_key("TSST") == "DISCSUBTITLE");
+        CHECK(picard_name(id3v2_text_frame_key("TSST")) == "discsubtitle");
+        CHECK(id3v2_text_frame_key("TIT2").empty());
+        CHECK(id3v2_text_frame_key("TXXX").empty());
     }
 }
