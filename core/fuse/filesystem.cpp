@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -158,7 +160,14 @@ struct stat Filesystem::to_stat(const catalog::NodeAttr& a) {
     st.st_uid = uid_;
     st.st_gid = gid_;
     st.st_size = a.is_dir ? 0 : a.size;
-    if (a.edit_seq > 0 && !a.is_dir) {
+    std::optional<std::int64_t> open_size;
+    if (!a.is_dir) {
+        std::lock_guard lock(open_mutex_);
+        if (const auto it = open_.find(a.ino); it != open_.end()) open_size = it->second.size;
+    }
+    if (open_size) {
+        st.st_size = static_cast<off_t>(*open_size);
+    } else if (a.edit_seq > 0 && !a.is_dir) {
         if (const auto s = served(a); s.layout) st.st_size = static_cast<off_t>(s.layout->size());
     }
     st.st_blksize = 128 * 1024;
@@ -168,6 +177,47 @@ struct stat Filesystem::to_stat(const catalog::NodeAttr& a) {
     st.st_atim = st.st_mtim;
     st.st_ctim = st.st_mtim;
     return st;
+}
+
+overlay::Served Filesystem::open_version(const catalog::NodeAttr& a) {
+    {
+        std::lock_guard lock(open_mutex_);
+        if (const auto it = open_.find(a.ino); it != open_.end()) {
+            ++it->second.handles;
+            return it->second.served;
+        }
+    }
+    // Built outside the lock (a layout reads the original); two first opens racing agree on
+    // the first one recorded.
+    auto fresh = served(a);
+    const std::int64_t size =
+        fresh.layout ? static_cast<std::int64_t>(fresh.layout->size()) : a.size;
+    std::lock_guard lock(open_mutex_);
+    auto [it, inserted] = open_.try_emplace(a.ino, OpenVersion{0, std::move(fresh), size, false});
+    ++it->second.handles;
+    return it->second.served;
+}
+
+void Filesystem::close_version(std::int64_t ino) {
+    {
+        std::lock_guard lock(open_mutex_);
+        const auto it = open_.find(ino);
+        if (it == open_.end() || --it->second.handles > 0) return;
+        const bool outdated = it->second.outdated;
+        open_.erase(it);
+        if (!outdated) return;
+    }
+    // Now the kernel may drop the old version's size and pages. (RELEASE is not among the
+    // operations a notification must not be sent from.)
+    if (session_) fuse_lowlevel_notify_inval_inode(session_, static_cast<fuse_ino_t>(ino), 0, 0);
+}
+
+bool Filesystem::version_changed(std::int64_t ino) {
+    std::lock_guard lock(open_mutex_);
+    const auto it = open_.find(ino);
+    if (it == open_.end()) return true;
+    it->second.outdated = true;
+    return false;
 }
 
 void log_op_failure(const char* op, const char* what) noexcept {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace musicfs::fuse {
@@ -55,8 +56,22 @@ public:
     overlay::Served served(const catalog::NodeAttr& a);
     const FsOptions& options() const { return options_; }
 
-    // stat(2) attributes for a node; an edited track's size is its served size.
+    // stat(2) attributes for a node; an edited track's size is its served size (or, while
+    // the file is open, the size of the version it was opened as).
     struct stat to_stat(const catalog::NodeAttr& a);
+
+    // Open files. The kernel keeps one size and one page cache per inode, so every open of a
+    // file serves the version (original or layout) its first still-open handle opened: an
+    // edit that lands while a player holds the file open never changes the bytes or the size
+    // under it, nor mixes two versions in the page cache. The edit shows from the next open
+    // after the last close. [thread-safe]
+    overlay::Served open_version(const catalog::NodeAttr& a);
+    void close_version(std::int64_t ino);
+    // The track behind `ino` changed; returns false when the kernel must not forget the
+    // inode yet (it is open: it is told after the last close).
+    bool version_changed(std::int64_t ino);
+    // The session to notify when the last handle of an outdated version closes.
+    void set_session(fuse_session* se) { session_ = se; }
 
 private:
     struct ReaderSlot;
@@ -71,6 +86,16 @@ private:
     std::mutex slots_mutex_;
     std::vector<std::weak_ptr<ReaderSlot>> slots_;
     NodeCache cache_;
+
+    struct OpenVersion {
+        int handles = 0;
+        overlay::Served served;
+        std::int64_t size = 0;  // what stat says while it is open
+        bool outdated = false;  // an edit or a rescan changed the track since
+    };
+    std::mutex open_mutex_;  // guards open_
+    std::unordered_map<std::int64_t, OpenVersion> open_;
+    fuse_session* session_ = nullptr;
 };
 
 // Marks the calling thread as serving a request until it goes out of scope; the catalog

@@ -85,6 +85,8 @@ void Invalidator::apply(const catalog::Change& c) {
     }
     if (auto* overlay = fs_.overlay()) overlay->forget(c.track_id);
     for (const auto ino : fs_.reader().nodes_of_track(c.track_id)) {
+        // An open file keeps its version; the kernel is told when it is closed.
+        if (!fs_.version_changed(ino)) continue;
         const int rc = fuse_lowlevel_notify_inval_inode(se_, static_cast<fuse_ino_t>(ino), 0, 0);
         spdlog::debug("change {}: forget track {} at inode {} ({})", c.seq, c.track_id, ino, rc);
     }

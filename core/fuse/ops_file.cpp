@@ -22,7 +22,14 @@ namespace {
 struct OpenFile {
     std::unique_ptr<origins::OriginFile> file;
     overlay::Served served;
+    std::int64_t ino;
 };
+
+void release(Filesystem& fs, fuse_file_info* fi) noexcept {
+    auto* open = reinterpret_cast<OpenFile*>(fi->fh);
+    fs.close_version(open->ino);
+    delete open;
+}
 
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
     guarded(req, "open", [&] {
@@ -48,15 +55,15 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
                          std::strerror(-err));
             return (void)fuse_reply_err(req, -err);
         }
-        overlay::Served served;
-        if (auto a = fs.getattr(static_cast<std::int64_t>(ino)); a && a->edit_seq > 0)
-            served = fs.served(*a);
-        fi->fh = reinterpret_cast<std::uint64_t>(new OpenFile{std::move(file), std::move(served)});
+        const auto a = fs.getattr(static_cast<std::int64_t>(ino));
+        if (!a) return (void)fuse_reply_err(req, ENOENT);
+        fi->fh = reinterpret_cast<std::uint64_t>(
+            new OpenFile{std::move(file), fs.open_version(*a), static_cast<std::int64_t>(ino)});
         // The bytes of a file do not change while it is in the catalog with the same
         // (size, mtime); a rescan that changes it tells the kernel.
         fi->keep_cache = 1;
         fi->noflush = 1;
-        if (fuse_reply_open(req, fi) != 0) delete reinterpret_cast<OpenFile*>(fi->fh);
+        if (fuse_reply_open(req, fi) != 0) release(fs, fi);
     });
 }
 
@@ -83,7 +90,7 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
 }
 
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
-    delete reinterpret_cast<OpenFile*>(fi->fh);
+    release(fs_of(req), fi);
     fuse_reply_err(req, 0);
 }
 

@@ -217,6 +217,7 @@ void serve(Filesystem& fs, const MountOptions& options) {
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
     }
+    fs.set_session(se.get());
     invalidator.emplace(se.get(), fs, options.on_poll, options.on_applied);
 
     fuse_loop_config* cfg = fuse_loop_cfg_create();
@@ -227,6 +228,7 @@ void serve(Filesystem& fs, const MountOptions& options) {
     fuse_loop_cfg_set_idle_threads(cfg, options.max_threads);
     const int rc = fuse_session_loop_mt(se.get(), cfg);
     fuse_loop_cfg_destroy(cfg);
+    fs.set_session(nullptr);
 
     loop_done = true;
     pthread_kill(signals.native_handle(), SIGUSR1);

@@ -402,6 +402,28 @@ class OverlayTest(t.MountedCase):
         self.tag("clear", now)
         self.assertEqual(self.read_checked(self.mounted(rel)), original)
 
+    def test_4b_open_file_keeps_its_size_through_an_edit_that_changes_it(self):
+        # A big picture makes the served file larger: the kernel's size of the inode must not
+        # change under the reader (nor for a second reader) until the last close.
+        rel = "flac/untouched.flac"
+        path = self.mounted(rel)
+        with open(os.path.join(self.src, rel), "rb") as f:
+            original = f.read()
+        with open(path, "rb") as held:
+            first = held.read(4096)
+            self.tag("set", path, "--picture", f"front={self.cover}")
+            self.assertEqual(os.fstat(held.fileno()).st_size, len(original))
+            self.assertEqual(os.stat(path).st_size, len(original), "stat while open")
+            with open(path, "rb") as second:  # a second open shares the opened version
+                self.assertEqual(second.read(), original)
+            rest = held.read()
+        self.assertEqual(first + rest, original, "an open file changed under its reader")
+        now = self.read_checked(self.mounted(rel))  # after the last close: the edit
+        self.assertGreater(len(now), len(original))
+        self.assertEqual(mutagen_view(self.mounted(rel))[1], [self.cover_data])
+        self.tag("clear", self.mounted(rel))
+        self.assertEqual(self.read_checked(self.mounted(rel)), original)
+
     def test_5_edits_survive_a_remount(self):
         # Unmount; edit an original while no daemon runs; mount again serving MP3 as ID3v2.3.
         self.m.close()
