@@ -42,7 +42,10 @@ struct CommonArgs {
             if (kind == "bool")
                 given[o.key] = cmd.add_flag(o.flag, flags[o.key], help);
             else if (kind == "list")
-                given[o.key] = cmd.add_option(o.flag, lists[o.key], help)->take_all();
+                // One value per occurrence (repeat the flag): a list option must not swallow
+                // the positional arguments after it (`--plugin-dir DIR SOURCE MOUNTPOINT`).
+                given[o.key] =
+                    cmd.add_option(o.flag, lists[o.key], help)->allow_extra_args(false)->take_all();
             else
                 given[o.key] = cmd.add_option(o.flag, values[o.key], help);
         }
@@ -291,6 +294,7 @@ int run(int argc, char** argv) {
                         "TYPE=FILE, e.g. front=cover.jpg (JPEG, PNG, GIF or WebP; types: front, "
                         "back, other, media, artist, leaflet, ...); repeatable; replaces the "
                         "file's pictures")
+        ->allow_extra_args(false)
         ->take_all();
     tag_set_args.add_to(*tag_set);
     auto* tag_clear = tag->add_subcommand(

@@ -240,6 +240,12 @@ class CliErrorTest(unittest.TestCase):
                                 "bad --scan value")
         self.assert_not_mounted(mp)
 
+    def test_list_option_takes_one_value_per_flag(self):
+        # `--plugin-dir DIR SOURCE`: the list option must leave the positional alone.
+        r = t.musicfs("scan", "--state-dir", self.state, "--library", "lists",
+                      "--plugin-dir", self.state, "--plugin-dir", self.state, self.lib)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_missing_mountpoint_argument(self):
         self.assert_usage_error(["mount", "--state-dir", self.state], self.state,
                                 "no source and mount point")
