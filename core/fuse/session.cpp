@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -127,6 +128,54 @@ void check_mountpoint(const std::string& path) {
     }
 }
 
+namespace {
+
+// Detaches like fuse_daemonize, except that the parent exits only when the child says it is
+// serving (detached.ready()): by then its pid file exists, so `mount --daemon && musicfs tag
+// set ...` finds the daemon. fuse_daemonize lets the parent go before the child's first step.
+class Detached {
+public:
+    Detached() {
+        int fds[2];
+        if (pipe(fds) != 0) throw UserError("cannot detach from the terminal: {}", std::strerror(errno));
+        const pid_t pid = fork();
+        if (pid < 0) throw UserError("cannot detach from the terminal: {}", std::strerror(errno));
+        if (pid > 0) {
+            close(fds[1]);
+            char status = 1;
+            while (read(fds[0], &status, 1) < 0 && errno == EINTR) {
+            }
+            _exit(status == 0 ? 0 : 1);  // no byte: the child died before serving
+        }
+        close(fds[0]);
+        ready_fd_ = fds[1];
+        setsid();
+        if (chdir("/") != 0) spdlog::debug("chdir /: {}", std::strerror(errno));
+        if (const int null = open("/dev/null", O_RDWR); null >= 0) {
+            for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) dup2(null, fd);
+            if (null > STDERR_FILENO) close(null);
+        }
+    }
+    Detached(const Detached&) = delete;
+    Detached& operator=(const Detached&) = delete;
+    ~Detached() {
+        if (ready_fd_ >= 0) close(ready_fd_);
+    }
+    void ready() {
+        if (ready_fd_ < 0) return;
+        const char ok = 0;
+        while (write(ready_fd_, &ok, 1) < 0 && errno == EINTR) {
+        }
+        close(ready_fd_);
+        ready_fd_ = -1;
+    }
+
+private:
+    int ready_fd_ = -1;
+};
+
+}  // namespace
+
 void serve(Filesystem& fs, const MountOptions& options) {
     // Resolved before mounting: afterwards, resolving it would ask this very process.
     std::error_code ec;
@@ -157,10 +206,10 @@ void serve(Filesystem& fs, const MountOptions& options) {
     } unmounter{se.get()};
 
     if (options.on_ready) options.on_ready();
-    // Forks; the parent exits once the child is set up. No thread has been started yet, so the
+    // Forks; the parent exits once the child serves. No thread has been started yet, so the
     // child loses nothing.
-    if (options.daemonize && fuse_daemonize(0) != 0)
-        throw UserError("cannot detach from the terminal");
+    std::optional<Detached> detached;
+    if (options.daemonize) detached.emplace();
 
     // Signals are taken by one thread with sigwait: no async-signal-safety puzzles, and a
     // signal can do what ending the loop needs (unmounting, which wakes every worker).
@@ -219,6 +268,7 @@ void serve(Filesystem& fs, const MountOptions& options) {
     }
     fs.set_session(se.get());
     invalidator.emplace(se.get(), fs, options.on_poll, options.on_applied);
+    if (detached) detached->ready();
 
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_clone_fd(cfg, 1);
