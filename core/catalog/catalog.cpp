@@ -77,7 +77,8 @@ Catalog::Catalog(const std::string& path)
           "bitrate_kbps = excluded.bitrate_kbps, sample_rate = excluded.sample_rate, "
           "channels = excluded.channels, bits_per_sample = excluded.bits_per_sample "
           "RETURNING id")),
-      delete_tags_(db_.prepare("DELETE FROM tags WHERE track_id = ?")),
+      // The sources' tags only: the user's edits outlive a change of the file.
+      delete_tags_(db_.prepare("DELETE FROM tags WHERE track_id = ? AND source <> 'user'")),
       insert_tag_(db_.prepare(
           "INSERT INTO tags (track_id, source, key, idx, value) VALUES (?, ?, ?, ?, ?)")),
       insert_node_(db_.prepare("INSERT INTO nodes (parent, name, track_id) VALUES (?, ?, ?)")),

@@ -177,3 +177,24 @@ TEST_CASE("catalog: a reader's snapshot keeps one view until it ends; data_versi
     CHECK(r.lookup(1, "Two.flac"));
     r.end_snapshot();
 }
+
+TEST_CASE("catalog: the user's edits outlive a rescan of a changed file") {
+    TempDir tmp;
+    catalog::Catalog c(tmp.db());
+    const auto o = c.ensure_origin("music", "local");
+    add(c, o, "a.flac", {{"title", "Old"}, {"genre", "Rock"}});
+    const auto track = c.track_of("music", "a.flac");
+    REQUIRE(track != 0);
+    {
+        catalog::Transaction tx(c.db());
+        c.set_user_tags(track, {{"genre", {"Jazz"}}});
+        tx.commit();
+    }
+    add(c, o, "a.flac", {{"title", "New"}}, /*mtime=*/2);  // the file changed on its origin
+    CHECK(c.track_of("music", "a.flac") == track);
+    std::map<std::pair<std::string, std::string>, std::string> rows;
+    for (const auto& [source, key, value] : c.tag_rows(track)) rows[{source, key}] = value;
+    CHECK(rows[{"user", "genre"}] == "Jazz");
+    CHECK(rows[{"taglib", "title"}] == "New");
+    CHECK(rows.count({"taglib", "genre"}) == 0);  // the file's own old values are gone
+}
