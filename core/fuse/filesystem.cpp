@@ -100,6 +100,7 @@ std::optional<catalog::NodeAttr> Filesystem::lookup(std::int64_t parent, std::st
         return hit->ino != 0 ? hit : std::nullopt;
     auto a = r.lookup(parent, name);
     cache_.put_lookup(t_generation, parent, name, a);
+    if (a) cache_.put_getattr(t_generation, *a);  // the kernel's next question about it
     return a;
 }
 

@@ -86,13 +86,19 @@ void op_opendir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
         // It may keep listings in its page cache across opens.
         fi->cache_readdir = 1;
         fi->keep_cache = 1;
+        fi->fh = 0;  // the offset at which this handle's listing ended (0: not yet)
         fuse_reply_open(req, fi);
     });
 }
 
 // Offsets: 1 after ".", 2 after "..", then ino + 2 after each entry (entries come in ino order,
 // so an offset names the place to resume from even when entries are added or removed).
-void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
+void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
+              fuse_file_info* fi) {
+    // The kernel asks once more after the last entry, to learn that the listing ended: a
+    // round trip per directory that needs no query when the previous answer reached the end.
+    if (fi->fh != 0 && static_cast<std::uint64_t>(off) == fi->fh)
+        return (void)fuse_reply_buf(req, nullptr, 0);
     auto& fs = fs_of(req);
     auto& reader = fs.reader();
     // Reused and never zero-filled: clearing 128 KiB per call dominated cold directory walks.
@@ -117,7 +123,7 @@ void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
         return true;
     };
     if (off < 2) {
-        auto self = reader.getattr(static_cast<std::int64_t>(ino));
+        auto self = fs.getattr(static_cast<std::int64_t>(ino));
         if (!self) return (void)fuse_reply_err(req, ENOENT);
         fuse_entry_param dot{};  // ino 0: the kernel takes no reference on "." and ".."
         dot.attr.st_ino = ino;
@@ -139,16 +145,18 @@ void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
         }
         if (entries.size() < batch) break;
     }
+    fi->fh = static_cast<std::uint64_t>(after + 2);  // everything listed
     fuse_reply_buf(req, buf.data(), used);
 }
 
-void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) noexcept {
-    guarded(req, "readdir", [&] { list_dir(req, ino, size, off, false); });
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                fuse_file_info* fi) noexcept {
+    guarded(req, "readdir", [&] { list_dir(req, ino, size, off, false, fi); });
 }
 
 void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                    fuse_file_info*) noexcept {
-    guarded(req, "readdirplus", [&] { list_dir(req, ino, size, off, true); });
+                    fuse_file_info* fi) noexcept {
+    guarded(req, "readdirplus", [&] { list_dir(req, ino, size, off, true, fi); });
 }
 
 void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) noexcept { fuse_reply_err(req, 0); }
