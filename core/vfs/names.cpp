@@ -1,12 +1,12 @@
 #include "vfs/names.hpp"
 
 #include "util/utf8.hpp"
+#include "vfs/unicode.hpp"
 
 #include <unicode/normalizer2.h>
 #include <unicode/regex.h>
 #include <unicode/translit.h>
 #include <unicode/unistr.h>
-#include <unicode/utf8.h>
 
 #include <cctype>
 #include <mutex>
@@ -16,29 +16,6 @@
 
 namespace musicfs::vfs {
 namespace {
-
-// ICU's U8_NEXT, in one place: its expansion trips -Wconversion.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-inline UChar32 next_code_point(std::string_view s, std::size_t& i) {
-    UChar32 c = 0;
-    U8_NEXT(s.data(), i, s.size(), c);
-    return c;
-}
-#pragma GCC diagnostic pop
-
-
-icu::UnicodeString to_ustring(std::string_view s) {
-    return icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
-}
-
-std::string to_utf8(const icu::UnicodeString& u) {
-    std::string out;
-    u.toUTF8String(out);
-    return out;
-}
 
 // Python's re.sub replacement syntax (\1, \g<1>, \g<name>, \\) in ICU's ($1, ${name}, \\).
 std::string icu_replacement(std::string_view py) {

@@ -1,25 +1,13 @@
 #include "vfs/template.hpp"
 
+#include "vfs/unicode.hpp"
+
 #include <unicode/uchar.h>
-#include <unicode/utf8.h>
 
 #include <algorithm>
 
 namespace musicfs::vfs {
 namespace {
-
-// ICU's U8_NEXT, in one place: its expansion trips -Wconversion.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-inline UChar32 next_code_point(std::string_view s, std::size_t& i) {
-    UChar32 c = 0;
-    U8_NEXT(s.data(), i, s.size(), c);
-    return c;
-}
-#pragma GCC diagnostic pop
-
 
 // A port of functemplate.Parser: a left-to-right scan, recursing into a sub-parser for each
 // function argument. Positions are byte offsets; every special character is ASCII.
