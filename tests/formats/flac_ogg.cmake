@@ -2,13 +2,9 @@
 # made with sox/flac/metaflac/oggenc/opusenc/ffmpeg/mutagen, served through musicfs_layout_tool,
 # checked with mutagen (/usr/bin/python3 has it), TagLib through meta-taglib, metaflac, flac -t,
 # ogginfo, opusinfo and ffmpeg. See test_flac_ogg.py.
-add_executable(musicfs_flac_ogg_tagdump "${CMAKE_CURRENT_LIST_DIR}/flac_ogg_tagdump.cpp")
-target_link_libraries(musicfs_flac_ogg_tagdump PRIVATE musicfs_plugin nlohmann_json::nlohmann_json)
-musicfs_set_warnings(musicfs_flac_ogg_tagdump)
-
 set(_flac_ogg_env
   "MUSICFS_LAYOUT_TOOL=$<TARGET_FILE:musicfs_layout_tool>"
-  "MUSICFS_TAGDUMP=$<TARGET_FILE:musicfs_flac_ogg_tagdump>"
+  "MUSICFS_TAGDUMP=$<TARGET_FILE:musicfs_tagdump>"
   "MUSICFS_META_TAGLIB=$<TARGET_FILE:meta-taglib>"
   "MUSICFS_FORMAT_FLAC=$<TARGET_FILE:format-flac>"
   "MUSICFS_FORMAT_OGG=$<TARGET_FILE:format-ogg>"

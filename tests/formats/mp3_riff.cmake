@@ -1,13 +1,9 @@
 # Tests of the MP3, WAV and AIFF format writers (plugins/format-mp3, plugins/format-riff):
 # originals made with lame/sox/ffmpeg/mutagen, served through musicfs_layout_tool, checked with
 # mutagen (/usr/bin/python3 has it), TagLib through meta-taglib, mp3val and ffmpeg.
-add_executable(musicfs_mp3_riff_tagdump "${CMAKE_CURRENT_LIST_DIR}/mp3_riff_tagdump.cpp")
-target_link_libraries(musicfs_mp3_riff_tagdump PRIVATE musicfs_plugin nlohmann_json::nlohmann_json)
-musicfs_set_warnings(musicfs_mp3_riff_tagdump)
-
 set(_mp3_riff_env
   "MUSICFS_LAYOUT_TOOL=$<TARGET_FILE:musicfs_layout_tool>"
-  "MUSICFS_TAGDUMP=$<TARGET_FILE:musicfs_mp3_riff_tagdump>"
+  "MUSICFS_TAGDUMP=$<TARGET_FILE:musicfs_tagdump>"
   "MUSICFS_META_TAGLIB=$<TARGET_FILE:meta-taglib>"
   "MUSICFS_FORMAT_MP3=$<TARGET_FILE:format-mp3>"
   "MUSICFS_FORMAT_RIFF=$<TARGET_FILE:format-riff>"

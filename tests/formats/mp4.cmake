@@ -1,16 +1,11 @@
 # The M4A (AAC, ALAC) format writer, plugins/format-mp4: served files checked with FFmpeg,
 # mutagen (as /usr/bin/python3 has it) and TagLib through meta-taglib. See test_mp4.py.
 
-# Reads a file through a metadata plugin the way the scanner does, for TagLib's view of a file.
-add_executable(mp4_taglib_tags ${CMAKE_CURRENT_LIST_DIR}/mp4_taglib_tags.cpp)
-target_link_libraries(mp4_taglib_tags PRIVATE musicfs_plugin nlohmann_json::nlohmann_json)
-musicfs_set_warnings(mp4_taglib_tags)
-
 set(_mp4_env
   "MUSICFS_LAYOUT_TOOL=$<TARGET_FILE:musicfs_layout_tool>"
   "MUSICFS_FORMAT_MP4=$<TARGET_FILE:format-mp4>"
   "MUSICFS_META_TAGLIB=$<TARGET_FILE:meta-taglib>"
-  "MP4_TAGLIB_TAGS=$<TARGET_FILE:mp4_taglib_tags>"
+  "MUSICFS_TAGDUMP=$<TARGET_FILE:musicfs_tagdump>"
   "MUSICFS_CORPUS=${PROJECT_SOURCE_DIR}/../shared/corpus/public")
 
 foreach(_mp4_test IN ITEMS roundtrip co64 fuzz)

@@ -16,7 +16,7 @@
                             reason, never a crash or a hang.
 
 Environment (set by tests/formats/mp4.cmake): MUSICFS_LAYOUT_TOOL, MUSICFS_FORMAT_MP4,
-MUSICFS_META_TAGLIB, MP4_TAGLIB_TAGS, MUSICFS_CORPUS. Exits 77 (skipped) when a tool is missing.
+MUSICFS_META_TAGLIB, MUSICFS_TAGDUMP, MUSICFS_CORPUS. Exits 77 (skipped) when a tool is missing.
 """
 
 import fcntl
@@ -43,7 +43,7 @@ SKIP = 77
 TOOL = os.environ.get("MUSICFS_LAYOUT_TOOL", "")
 PLUGIN = os.environ.get("MUSICFS_FORMAT_MP4", "")
 META_TAGLIB = os.environ.get("MUSICFS_META_TAGLIB", "")
-TAGLIB_TAGS = os.environ.get("MP4_TAGLIB_TAGS", "")
+TAGDUMP = os.environ.get("MUSICFS_TAGDUMP", "")
 CORPUS = os.environ.get("MUSICFS_CORPUS", "")
 
 
@@ -174,10 +174,10 @@ def ffprobe_tags(path):
 
 def taglib_tags(path):
     """[(key, value)] as meta-taglib reports them (what the catalog would store)."""
-    r = run([TAGLIB_TAGS, META_TAGLIB, path])
-    assert r.returncode == 0, "mp4_taglib_tags failed: %s" % r.stderr.decode()
+    r = run([TAGDUMP, "--plugin", META_TAGLIB, path])
+    assert r.returncode == 0, "musicfs_tagdump failed: %s" % r.stderr.decode()
     doc = json.loads(r.stdout)
-    assert doc["rc"] == 0, "TagLib cannot read %s: %s" % (path, doc["reason"])
+    assert doc["rc"] == 0, "TagLib cannot read %s: %s" % (path, doc.get("reason"))
     return [tuple(t) for t in doc["tags"]]
 
 
@@ -864,7 +864,7 @@ def main():
         return 1
     missing = [n for n, v in (("MUSICFS_LAYOUT_TOOL", TOOL), ("MUSICFS_FORMAT_MP4", PLUGIN),
                               ("MUSICFS_META_TAGLIB", META_TAGLIB),
-                              ("MP4_TAGLIB_TAGS", TAGLIB_TAGS)) if not v or not os.path.exists(v)]
+                              ("MUSICFS_TAGDUMP", TAGDUMP)) if not v or not os.path.exists(v)]
     if missing:
         print("skipped: not built or not set: " + ", ".join(missing))
         return SKIP

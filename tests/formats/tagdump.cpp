@@ -1,11 +1,12 @@
-// musicfs_flac_ogg_tagdump: reads files through a metadata-source plugin (meta-taglib, the
-// reading side of MusicFS) as the scanner does, and prints the Picard-named tags it reports.
+// musicfs_tagdump: reads files through a metadata-source plugin (meta-taglib, the
+// reading side of MusicFS) exactly as the scanner does, and prints what it reports.
 //
-//   musicfs_flac_ogg_tagdump --plugin SOURCE.so FILE...
+//   musicfs_tagdump --plugin SOURCE.so FILE...
 //
-// One JSON object per line: {"file": F, "rc": 0, "format": "flac", "tags": [[k, v], ...]} or
-// {"file": F, "rc": -22, "reason": "..."}. test_flac_ogg.py uses it to check that what the FLAC
-// and Ogg writers wrote reads back under the same Picard names.
+// Prints one JSON object per line: {"file": F, "rc": 0, "format": "mp3", "tags": [[k, v], ...]}
+// or {"file": F, "rc": -22, "reason": "..."}. The format tests use it to check that what a
+// format writer wrote reads back under the same Picard names through TagLib, and to get an
+// original's tags the way the catalog gets them.
 
 #include "plugin/host.hpp"
 #include "plugin/registry.hpp"
@@ -42,7 +43,7 @@ int run(int argc, char** argv) {
         }
     }
     if (plugin_path.empty() || files.empty()) {
-        std::cerr << "usage: musicfs_flac_ogg_tagdump --plugin SOURCE.so FILE...\n";
+        std::cerr << "usage: musicfs_tagdump --plugin SOURCE.so FILE...\n";
         return 1;
     }
     plugin::Registry registry({});
@@ -60,21 +61,21 @@ int run(int argc, char** argv) {
     }
     int status = 0;
     for (const std::string& file : files) {
-        int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             std::cerr << file << ": " << std::strerror(errno) << "\n";
             status = 1;
             continue;
         }
         const auto size = static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END));
+        int fd_copy = fd;
         const mfs_track_source_t source{
             sizeof(mfs_track_source_t), file.c_str(), size,
             [](void* ctx, uint64_t offset, void* buf, uint64_t len) -> int64_t {
-                const ssize_t n =
-                    ::pread(*static_cast<int*>(ctx), buf, len, static_cast<off_t>(offset));
+                const ssize_t n = ::pread(*static_cast<int*>(ctx), buf, len, static_cast<off_t>(offset));
                 return n < 0 ? -errno : n;
             },
-            &fd};
+            &fd_copy};
         Collected got;
         const mfs_metadata_sink_t sink{
             sizeof(mfs_metadata_sink_t), &got,
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "musicfs_flac_ogg_tagdump: " << e.what() << "\n";
+        std::cerr << "musicfs_tagdump: " << e.what() << "\n";
         return 1;
     }
 }
