@@ -29,11 +29,15 @@ void install(std::shared_ptr<spdlog::logger> logger, spdlog::level::level_enum l
 }
 }  // namespace
 
+// Either may be called again (a daemon moves its logging to a file once detached): the
+// registry refuses a second logger of the same name.
 void init_stderr(spdlog::level::level_enum level) {
+    spdlog::drop("musicfs-stderr");
     install(spdlog::stderr_logger_mt("musicfs-stderr"), level);
 }
 
 void init_file(const std::string& path, spdlog::level::level_enum level) {
+    spdlog::drop("musicfs-file");
     install(spdlog::basic_logger_mt("musicfs-file", path), level);
 }
 

@@ -110,10 +110,22 @@ class StopTest(unittest.TestCase):
 
 class DaemonTest(unittest.TestCase):
     def test_daemon_returns_when_mounted(self):
+        self.check_daemon()
+
+    def test_daemon_logs_to_the_file_given(self):
+        # The log moves to the file once detached: naming a file also before must work.
+        log = os.path.join(TempDirs(self).make("musicfs-log-"), "daemon.log")
+        self.check_daemon("--log-file", log, "--log-level", "info")
+        with open(log, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        self.assertIn("mounted at", text)
+        self.assertIn("unmounted", text)
+
+    def check_daemon(self, *extra):
         dirs = TempDirs(self)
         lib, state, mp = t.library_dir(), dirs.make("musicfs-state-"), dirs.make("musicfs-mnt-")
         args = [t.musicfs_bin(), "mount", "--daemon", "--state-dir", state, "--library", "test",
-                lib, mp]
+                *extra, lib, mp]
         t.guard_mountpoint(mp)
         p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
