@@ -173,6 +173,7 @@ int cmd_mount(const CommonArgs& common, const std::vector<std::string>& paths, b
     mount.mountpoint = std::filesystem::absolute(mountpoint).lexically_normal().string();
     mount.allow_other = config.boolean("fuse.allow_other");
     mount.max_threads = std::max(1u, config.count("fuse.max_threads"));
+    mount.readahead_kb = config.count("fuse.readahead_kb");
     mount.daemonize = daemon;
     if (daemon)
         mount.on_ready = [&] {

@@ -154,6 +154,9 @@ const std::vector<Option>& options() {
          "Seconds the kernel caches attributes"},
         {"fuse.max_threads", "--max-threads", "MUSICFS_FUSE_MAX_THREADS", "count", "16",
          "Most threads serving FUSE requests"},
+        {"fuse.readahead_kb", "--readahead-kb", "MUSICFS_FUSE_READAHEAD_KB", "count", "1024",
+         "Per-mount readahead in KiB, the size of the kernel's read requests (root only; 0 keeps "
+         "the kernel's 128)"},
         {"plugins.path", "--plugin-dir", "MUSICFS_PLUGIN_PATH", "list", "",
          "Extra plugin directories, searched before the standard one (env: ':'-separated)"},
         {"metadata.sources", "--metadata", "MUSICFS_METADATA_SOURCES", "list", "taglib",

@@ -3,6 +3,7 @@
 #include "fuse/invalidator.hpp"
 #include "util/error.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <dirent.h>
@@ -99,6 +100,35 @@ void abort_connection(dev_t dev) {
         std::fputs("1", f);
         std::fclose(f);
     }
+}
+
+// Answers the kernel's INIT, the first request of every new connection, before any worker
+// starts: the connection's parameters (readahead among them) are settled once it returns.
+bool answer_init(fuse_session* se) {
+    fuse_buf buf{};
+    int rc = 0;
+    do rc = fuse_session_receive_buf(se, &buf);
+    while (rc == -EINTR);
+    if (rc > 0) fuse_session_process_buf(se, &buf);
+    std::free(buf.mem);
+    return rc > 0;
+}
+
+// Raises the per-mount readahead, which is also the largest read request the kernel sends
+// (128 KiB by default; libfuse 3.14 takes up to 1 MiB). Only root may write the BDI's setting,
+// and only after INIT: the kernel lowers it to what INIT negotiated.
+void set_readahead(dev_t dev, unsigned kb) {
+    if (kb == 0 || dev == 0) return;
+    const std::string file =
+        fmt::format("/sys/class/bdi/{}:{}/read_ahead_kb", major(dev), minor(dev));
+    const std::string value = std::to_string(kb);
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, value.data(), value.size()) < 0)
+        spdlog::info("readahead stays at the kernel's default ({}: {})", file,
+                     std::strerror(errno));
+    else
+        spdlog::debug("readahead {} KiB ({})", kb, file);
+    if (fd >= 0) ::close(fd);
 }
 
 struct SessionDeleter {
@@ -205,6 +235,12 @@ void serve(Filesystem& fs, const MountOptions& options) {
         ~Unmounter() { fuse_session_unmount(se); }
     } unmounter{se.get()};
 
+    const dev_t device = mounted_device(canonical.string()).value_or(0);
+    if (!answer_init(se.get()))
+        throw UserError("the kernel closed the FUSE connection at {} before it started",
+                        options.mountpoint);
+    set_readahead(device, options.readahead_kb);
+
     if (options.on_ready) options.on_ready();
     // Forks; the parent exits once the child serves. No thread has been started yet, so the
     // child loses nothing.
@@ -218,7 +254,6 @@ void serve(Filesystem& fs, const MountOptions& options) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&set, s);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
-    const dev_t device = mounted_device(canonical.string()).value_or(0);
     std::atomic<bool> loop_done{false};
     std::thread signals([&] {
         int sig = 0;

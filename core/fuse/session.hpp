@@ -15,6 +15,9 @@ struct MountOptions {
     std::string fsname = "musicfs";
     bool allow_other = false;
     unsigned max_threads = 16;
+    // Per-mount readahead in KiB, and so the size of the kernel's read requests (root only;
+    // 0 keeps the kernel's default of 128).
+    unsigned readahead_kb = 1024;
     // Detach from the terminal once the mount is ready (the parent exits 0 then).
     bool daemonize = false;
     // Called once the mount is ready, before detaching (e.g. to move logging to a file).
