@@ -391,6 +391,8 @@ CatalogReader::CatalogReader(const std::string& path)
       getattr_(db_.prepare(attr_query("WHERE n.ino = ?"))),
       readdir_(db_.prepare("SELECT n.name, " + std::string(kAttrColumns) + kAttrJoins +
                            "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino LIMIT ?")),
+      readdir_names_(db_.prepare("SELECT n.name, n.ino, n.track_id IS NULL FROM nodes n "
+                                 "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino LIMIT ?")),
       location_(db_.prepare(
           "SELECT o.name, f.path, t.id FROM nodes n JOIN tracks t ON t.id = n.track_id "
           "JOIN files f ON f.id = t.file_id JOIN origins o ON o.id = f.origin_id "
@@ -452,11 +454,22 @@ std::optional<NodeAttr> CatalogReader::getattr(std::int64_t ino) {
 }
 
 std::vector<DirEntry> CatalogReader::readdir(std::int64_t parent, std::int64_t after_ino,
-                                             std::size_t limit) {
-    readdir_.bind(1, parent).bind(2, after_ino).bind(3, static_cast<std::int64_t>(limit));
+                                             std::size_t limit, bool with_attrs) {
+    auto& st = with_attrs ? readdir_ : readdir_names_;
+    st.bind(1, parent).bind(2, after_ino).bind(3, static_cast<std::int64_t>(limit));
     std::vector<DirEntry> out;
-    while (readdir_.step()) out.push_back({std::string(readdir_.text(0)), attr_from(readdir_, 1)});
-    readdir_.reset();
+    out.reserve(std::min<std::size_t>(limit, 1024));
+    while (st.step()) {
+        if (with_attrs) {
+            out.push_back({std::string(st.text(0)), attr_from(st, 1)});
+        } else {
+            DirEntry& d = out.emplace_back();
+            d.name = st.text(0);
+            d.attr.ino = st.int64(1);
+            d.attr.is_dir = st.int64(2) != 0;
+        }
+    }
+    st.reset();
     return out;
 }
 

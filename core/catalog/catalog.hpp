@@ -193,8 +193,11 @@ public:
 
     std::optional<NodeAttr> lookup(std::int64_t parent, std::string_view name);
     std::optional<NodeAttr> getattr(std::int64_t ino);
-    // Children of `parent` with ino > after_ino, in ino order, at most `limit`.
-    std::vector<DirEntry> readdir(std::int64_t parent, std::int64_t after_ino, std::size_t limit);
+    // Children of `parent` with ino > after_ino, in ino order, at most `limit`. Without
+    // `with_attrs` only each entry's name, ino and is_dir are read: one scan of the listing
+    // index, no join (a plain READDIR needs nothing more).
+    std::vector<DirEntry> readdir(std::int64_t parent, std::int64_t after_ino, std::size_t limit,
+                                  bool with_attrs = true);
     std::optional<FileLocation> location(std::int64_t ino);
     // Effective tags of the track behind `ino` (empty for directories).
     TagList tags(std::int64_t ino, const std::vector<std::string>& sources);
@@ -225,6 +228,7 @@ private:
     Statement lookup_;
     Statement getattr_;
     Statement readdir_;
+    Statement readdir_names_;
     Statement location_;
     Statement tags_;
     Statement totals_;

@@ -29,8 +29,10 @@ void op_init(void*, fuse_conn_info* conn) noexcept {
     // Directory listings with attributes save a LOOKUP per entry for `ls -l`, `find` and
     // media-server scans.
     if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
-    // Adaptive readdirplus would fall back to plain readdir after the first page.
-    conn->want &= ~static_cast<unsigned>(FUSE_CAP_READDIRPLUS_AUTO);
+    // Adaptive: the first page of a listing comes with attributes, the rest only when
+    // something looked entries up (ls -l, find, a file manager). A plain `ls` of a
+    // directory of thousands then costs names only, on both sides.
+    if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO) conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
     // Nothing here changes behind the kernel's back while mounted except through
     // notifications, so page-cache contents stay valid across opens.
     conn->want &= ~static_cast<unsigned>(FUSE_CAP_AUTO_INVAL_DATA);
@@ -122,9 +124,8 @@ void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
         used += n;
         return true;
     };
-    if (off < 2) {
-        auto self = fs.getattr(static_cast<std::int64_t>(ino));
-        if (!self) return (void)fuse_reply_err(req, ENOENT);
+    const bool from_start = off < 2;
+    if (from_start) {
         fuse_entry_param dot{};  // ino 0: the kernel takes no reference on "." and ".."
         dot.attr.st_ino = ino;
         dot.attr.st_mode = S_IFDIR;
@@ -135,16 +136,29 @@ void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
     std::int64_t after = off - 2;
     // Each entry takes at least ~32 bytes (plain) or ~160 (plus) in the reply buffer.
     const size_t batch = std::max<size_t>(16, size / (plus ? 160 : 32));
+    bool any = false;
     while (true) {
-        const auto entries = reader.readdir(static_cast<std::int64_t>(ino), after, batch);
+        // A plain READDIR (adaptive readdirplus after the first page, when nobody looks at
+        // the entries' attributes) needs only names, inode numbers and types.
+        const auto entries = reader.readdir(static_cast<std::int64_t>(ino), after, batch, plus);
         for (const auto& d : entries) {
-            const fuse_entry_param e = entry_for(fs, d.attr);
+            any = true;
+            fuse_entry_param e{};
+            if (plus) {
+                e = entry_for(fs, d.attr);
+            } else {
+                e.attr.st_ino = static_cast<ino_t>(d.attr.ino);
+                e.attr.st_mode = d.attr.is_dir ? S_IFDIR : S_IFREG;
+            }
             if (!add(d.name.c_str(), e.attr, &e, static_cast<off_t>(d.attr.ino + 2)))
                 return (void)fuse_reply_buf(req, buf.data(), used);
             after = d.attr.ino;
         }
         if (entries.size() < batch) break;
     }
+    // Only an empty listing asks whether the directory still exists.
+    if (from_start && !any && !fs.getattr(static_cast<std::int64_t>(ino)))
+        return (void)fuse_reply_err(req, ENOENT);
     fi->fh = static_cast<std::uint64_t>(after + 2);  // everything listed
     fuse_reply_buf(req, buf.data(), used);
 }

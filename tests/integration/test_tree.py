@@ -224,6 +224,56 @@ class ScanReportTest(unittest.TestCase):
         self.assertEqual(s["library"], "test")
 
 
+class LargeDirectoryTest(t.MountedCase):
+    """A directory of thousands of entries: the kernel asks for the first page with attributes
+    (READDIRPLUS) and, while nothing looks entries up, for the rest without (plain READDIR, names
+    only). Both must give the same entries, inode numbers and types as lookups do."""
+
+    TRACKS = 3000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="musicfs-large-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        config = os.path.join(cls.tmp, "musicfs.toml")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(f'[[origin]]\nname = "synthetic"\ntype = "synthetic"\ntracks = {cls.TRACKS}\n')
+        cls.m = cls.mount(None, "--config", config, "--template", "All/$title")
+        cls.all = cls.m.path("All")
+
+    def test_plain_listing_has_every_entry(self):
+        names = os.listdir(self.all)
+        self.assertEqual(len(names), self.TRACKS)
+        self.assertEqual(len(set(names)), self.TRACKS, "duplicate names in the listing")
+        self.assertEqual(os.listdir(self.all), names, "a second (cached) listing differs")
+
+    def test_listing_types_and_inodes_match_lookups(self):
+        wrong = []
+        with os.scandir(self.all) as it:
+            entries = list(it)
+        self.assertEqual(len(entries), self.TRACKS)
+        for e in entries:
+            st = os.lstat(e.path)
+            if not (e.is_file(follow_symlinks=False) and stat.S_ISREG(st.st_mode)):
+                wrong.append(f"{e.name!r}: not a regular file")
+            elif e.inode() != st.st_ino:
+                wrong.append(f"{e.name!r}: listed as inode {e.inode()}, looked up as {st.st_ino}")
+            elif st.st_size <= 0:
+                wrong.append(f"{e.name!r}: size {st.st_size}")
+        self.assertEqual(wrong[:10], [])
+        with os.scandir(self.m.mp) as it:
+            self.assertEqual([(e.name, e.is_dir()) for e in it], [("All", True)])
+
+    def test_readahead_raised(self):
+        if os.geteuid() != 0:
+            self.skipTest("only root can raise a mount's readahead")
+        entry = t.mount_entry(self.m.mp)
+        self.assertIsNotNone(entry)
+        device = entry.split()[2]  # major:minor
+        with open(f"/sys/class/bdi/{device}/read_ahead_kb", encoding="ascii") as f:
+            self.assertEqual(f.read().strip(), "1024")
+
+
 if __name__ == "__main__":
     t.require_all()
     t.main(watchdog=100)
