@@ -3,15 +3,18 @@
 // MusicFS / this program is what MusicFS itself costs on top of FUSE:
 //
 //   - entry and attribute timeouts (default 60 s, like MusicFS), negative entries cached too;
-//   - readdirplus always (not adaptive), no auto_inval_data;
+//   - adaptive readdirplus, no auto_inval_data;
 //   - keep_cache + cache_readdir on directories, keep_cache + noflush on files, no flush op;
 //   - a multithreaded loop with clone_fd, at most 16 threads, 4 idle (as core/fuse/session.cpp);
 //   - a read-only mount (`-o ro`);
 //   - reads: --reply buf (default): pread into a thread-local buffer + fuse_reply_buf, as
 //     MusicFS does; --reply data: libfuse's passthrough_ll pattern, fuse_reply_data over an fd
-//     buffer without splice (the capability is not requested), the slowest path.
+//     buffer without splice (the capability is not requested); --reply splice: the same with
+//     splice write and move requested (file -> pipe -> /dev/fuse, no copy in user space);
+//   - the readahead is the kernel's unless the suite raises it (as MusicFS does on its own).
 //
-//   passthrough_ll_min [--entry-timeout S] [--attr-timeout S] [--reply buf|data] SOURCE MOUNTPOINT
+//   passthrough_ll_min [--entry-timeout S] [--attr-timeout S] [--reply buf|data|splice]
+//                      SOURCE MOUNTPOINT
 //
 // Runs in the foreground until unmounted (`fusermount3 -u MOUNTPOINT`). Inodes are kept by path
 // in a table keyed by the underlying (device, inode), counted by lookups and dropped on forget,
@@ -51,7 +54,8 @@ struct Inode {
 struct Fs {
     double entry_timeout = 60.0;
     double attr_timeout = 60.0;
-    bool reply_data = false;
+    bool reply_data = false;  // --reply data or splice
+    bool splice = false;      // --reply splice
     Inode root;
     std::mutex mu;
     std::map<std::pair<dev_t, ino_t>, std::unique_ptr<Inode>> inodes;  // guarded by mu
@@ -100,9 +104,11 @@ fuse_entry_param entry_for(Fs& fs, fuse_ino_t ino, const struct stat& st) {
     return e;
 }
 
-void op_init(void*, fuse_conn_info* conn) {
+void op_init(void* userdata, fuse_conn_info* conn) {
     if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
-    conn->want &= ~static_cast<unsigned>(FUSE_CAP_READDIRPLUS_AUTO);
+    if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO) conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
+    if (static_cast<Fs*>(userdata)->splice)
+        conn->want |= conn->capable & (FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
     conn->want &= ~static_cast<unsigned>(FUSE_CAP_AUTO_INVAL_DATA);
 }
 
@@ -251,7 +257,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 void op_read(fuse_req_t req, fuse_ino_t, std::size_t size, off_t off, fuse_file_info* fi) {
     const int fd = static_cast<int>(fi->fh);
     if (fs_of(req).reply_data) {
-        // libfuse example/passthrough_ll.c lo_read(), without FUSE_CAP_SPLICE_WRITE.
+        // libfuse example/passthrough_ll.c lo_read(); splices only with --reply splice.
         fuse_bufvec buf{};
         buf.count = 1;
         buf.buf[0].size = size;
@@ -290,7 +296,7 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
 [[noreturn]] void usage() {
     std::fprintf(stderr,
                  "usage: passthrough_ll_min [--entry-timeout S] [--attr-timeout S] "
-                 "[--reply buf|data] SOURCE MOUNTPOINT\n");
+                 "[--reply buf|data|splice] SOURCE MOUNTPOINT\n");
     std::exit(2);
 }
 
@@ -311,8 +317,9 @@ int main(int argc, char** argv) {
             fs.attr_timeout = std::stod(value());
         else if (a == "--reply") {
             const std::string v = value();
-            if (v != "buf" && v != "data") usage();
-            fs.reply_data = v == "data";
+            if (v != "buf" && v != "data" && v != "splice") usage();
+            fs.reply_data = v != "buf";
+            fs.splice = v == "splice";
         } else if (!a.empty() && a[0] == '-')
             usage();
         else

@@ -2,7 +2,7 @@
 # tests/bench/run.sh — the MusicFS benchmark suite (docs/performance.md says what each row means).
 #
 #   bash tests/bench/run.sh [--quick | --smoke] [--build-dir DIR] [--no-build] [--large N]
-#                           [--corpus DIR] [--readahead-kb KB] [--work DIR] [--keep]
+#                           [--corpus DIR] [--readahead-kb KB] [--only G,...] [--work DIR] [--keep]
 #
 # Builds a Release MusicFS in build/bench (or uses --build-dir), builds its own tools (fsbench, a
 # minimal low-level FUSE passthrough, a bare TagLib loop), then measures MusicFS and the
@@ -17,6 +17,7 @@
 #   --smoke    tiny sizes, a few seconds: checks the harness end to end (ctest bench.smoke)
 #   --large N  the large synthetic library (mount time, memory, catalog size per track)
 #   --corpus DIR  real files to scan (default: tests/data/make-library.sh output)
+#   --only G,...  run only these groups: read, tree, flat, scale, scan
 #   --readahead-kb KB  also measure sequential reads with this per-mount readahead, set on every
 #              FUSE mount compared (MusicFS and the passthroughs alike; root only)
 #
@@ -27,10 +28,10 @@ set -euo pipefail
 export LC_ALL=C
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-mode=full build_dir= do_build=1 work= keep=0 corpus_src= large= readahead_kb=
+mode=full build_dir= do_build=1 work= keep=0 corpus_src= large= readahead_kb= only=
 
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case $1 in
     --quick) mode=quick ;;
@@ -43,6 +44,7 @@ while (($#)); do
     --corpus) corpus_src=${2:?}; shift ;;
     --large) large=${2:?}; shift ;;
     --readahead-kb) readahead_kb=${2:?}; shift ;;
+    --only) only=${2:?}; shift ;;
     -h | --help) usage 0 ;;
     *) printf 'run.sh: unknown argument %s\n' "$1" >&2; usage 2 ;;
   esac
@@ -244,12 +246,18 @@ stop_mount() {  # MOUNTPOINT PID
 }
 
 # The per-mount readahead (the BDI of the FUSE connection), root only.
-set_readahead() {  # MOUNTPOINT KB
+bdi_readahead() {  # MOUNTPOINT: the file that holds its readahead
   local minor
   minor=$(awk -v m="$1" '$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo | tail -n 1)
-  [[ -n $minor && -w /sys/class/bdi/0:$minor/read_ahead_kb ]] || return 1
-  echo "$2" >"/sys/class/bdi/0:$minor/read_ahead_kb"
+  echo "/sys/class/bdi/0:$minor/read_ahead_kb"
 }
+set_readahead() {  # MOUNTPOINT KB
+  local f
+  f=$(bdi_readahead "$1")
+  [[ -w $f ]] || return 1
+  echo "$2" >"$f"
+}
+get_readahead() { cat "$(bdi_readahead "$1")"; }  # MOUNTPOINT
 
 can_drop_caches=0
 [[ -w /proc/sys/vm/drop_caches ]] && can_drop_caches=1
@@ -260,9 +268,10 @@ drop_dentries='sync; echo 2 > /proc/sys/vm/drop_caches'
 # broken and the suite goes on. The group's mounts are unmounted by the EXIT trap of the
 # subshell; the parent's trap catches anything left.
 failed=()
-group() {
-  local name=$1 rc=0
-  shift
+group() {  # KEY NAME FUNCTION
+  local key=$1 name=$2 rc=0
+  shift 2
+  [[ -z $only || ,$only, == *",$key,"* ]] || return 0
   echo "run.sh: $name" >&2
   set +e
   (
@@ -334,6 +343,7 @@ PY
 # =============================================================================================
 bench_read() {
   local src=$work/local-src m_mp=$work/mnt/local p_buf=$work/mnt/pt-buf p_data=$work/mnt/pt-data
+  local p_splice=$work/mnt/pt-splice
   mkdir -p "$src/Bench/Sequential" "$work/mnt"
   make_flac "$src/Bench/Sequential/big.flac" "$read_mib"
   # The same bytes as a second track (a hard link: no disk, one page cache), whose tags the
@@ -350,6 +360,8 @@ bench_read() {
   p_buf_pid=$pid
   mount_passthrough "$p_data" "$src" --reply data
   p_data_pid=$pid
+  mount_passthrough "$p_splice" "$src" --reply splice
+  local p_splice_pid=$pid
   local m_file p_file=Bench/Sequential/big.flac
   m_file=$(cd "$m_mp" && find . -name '*.flac' ! -name '*overlaid*' | head -n 1)
   [[ -n $m_file ]] || { echo "run.sh: the local library has no track" >&2; return 1; }
@@ -360,16 +372,35 @@ bench_read() {
 
   measure "read: native (page cache)" GiB/s "$fsbench" read "$src/$p_file" -r "$read_rounds"
   local native=$med
-  measure_n GiB/s "read: MusicFS (daemon)|read: passthrough, pread+reply_buf|read: passthrough, reply_data no splice" \
+  # MusicFS raises its mount's readahead (fuse.readahead_kb) when it can; the minimal
+  # passthrough gets the same setting. The passthrough_ll pattern runs as libfuse ships it (the
+  # kernel's default readahead), and again below with MusicFS's setting.
+  local ra ra_default
+  ra=$(get_readahead "$m_mp")
+  ra_default=$(get_readahead "$p_data")
+  set_readahead "$p_buf" "$ra" || true
+  measure_n GiB/s "read: MusicFS (daemon, readahead $ra KiB)|read: passthrough, pread+reply_buf (readahead $(get_readahead "$p_buf") KiB)|read: passthrough, reply_data no splice (readahead $ra_default KiB)" \
     "$fsbench" read --evict -r "$read_rounds" "$m_mp/$m_file" "$p_buf/$p_file" "$p_data/$p_file"
   local m=${meds[0]} pb=${meds[1]} pd=${meds[2]}
   local r1 r2
   r1=$(calc "$m / $pb")
   r2=$(calc "$m / $pd")
-  row "sequential read, ${read_mib} MiB, daemon-served (local origin)" "$(gibs "$m")" \
-    "passthrough (pread+reply_buf) $(gibs "$pb"); passthrough_ll pattern (reply_data, no splice) $(gibs "$pd"); native $(gibs "$native")" \
+  row "sequential read, ${read_mib} MiB, daemon-served (local origin; readahead $ra KiB)" "$(gibs "$m")" \
+    "passthrough (pread+reply_buf, same readahead) $(gibs "$pb"); passthrough_ll pattern (reply_data, no splice; as shipped: readahead $ra_default KiB) $(gibs "$pd"); native $(gibs "$native")" \
     "${r1}x; ${r2}x" ">= 1.0x; >= 2x" \
     "$(verdict "$r1" '>=' 1.0); $(verdict "$r2" '>=' 2.0)"
+  # The same request size for all: the passthrough_ll pattern, and with splice (file -> pipe ->
+  # /dev/fuse, no copy in user space).
+  if set_readahead "$p_data" "$ra" && set_readahead "$p_splice" "$ra"; then
+    measure_n GiB/s "read: MusicFS (daemon, readahead $ra KiB), again|read: passthrough, reply_data no splice (readahead $ra KiB)|read: passthrough, reply_data with splice (readahead $ra KiB)" \
+      "$fsbench" read --evict -r "$read_rounds" "$m_mp/$m_file" "$p_data/$p_file" "$p_splice/$p_file"
+    m=${meds[0]} pd=${meds[1]}
+    local ps=${meds[2]}
+    row "sequential read, every FUSE mount with MusicFS's readahead ($ra KiB)" "$(gibs "$m")" \
+      "passthrough_ll pattern $(gibs "$pd"); the same with splice $(gibs "$ps")" \
+      "$(calc "$m / $pd")x; $(calc "$m / $ps")x" "(information)" ""
+    set_readahead "$p_data" "$ra_default"
+  fi
 
   if [[ -n $readahead_kb ]]; then
     if set_readahead "$m_mp" "$readahead_kb" && set_readahead "$p_buf" "$readahead_kb" &&
@@ -382,6 +413,7 @@ bench_read() {
       row "sequential read, readahead ${readahead_kb} KiB on every FUSE mount" "$(gibs "$m")" \
         "passthrough (pread+reply_buf) $(gibs "$pb"); passthrough_ll pattern $(gibs "$pd")" \
         "${r1}x; ${r2}x" "(information)" ""
+      set_readahead "$m_mp" "$ra"
     else
       row "sequential read, readahead ${readahead_kb} KiB" "n/a: cannot set read_ahead_kb (root only)" "" "" "" ""
     fi
@@ -438,6 +470,7 @@ PY
   stop_mount "$m_mp" "$m_pid"
   stop_mount "$p_buf" "$p_buf_pid"
   stop_mount "$p_data" "$p_data_pid"
+  stop_mount "$p_splice" "$p_splice_pid"
   rm -f "$src/$p_file" "$src/Bench/Sequential/big-overlay.flac"
 }
 
@@ -773,11 +806,11 @@ EOF
 mkdir -p "$work/mnt" "$work/state"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 start_s=$SECONDS
-group "sequential read, re-read, open+close" bench_read
-group "stat and find over a synthetic tree" bench_tree
-group "ls -f of a flat directory" bench_flat
-group "mount time, memory and catalog size" bench_scale
-group "scan of real files" bench_scan
+group read "sequential read, re-read, open+close" bench_read
+group tree "stat and find over a synthetic tree" bench_tree
+group flat "ls -f of a flat directory" bench_flat
+group scale "mount time, memory and catalog size" bench_scale
+group scan "scan of real files" bench_scan
 
 # --- the table --------------------------------------------------------------------------------
 {
