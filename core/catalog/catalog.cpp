@@ -33,8 +33,7 @@ std::string attr_query(const char* where) {
 
 }  // namespace
 
-TagList effective_tags(const std::vector<std::tuple<std::string, std::string, std::string>>& rows,
-                       const std::vector<std::string>& sources) {
+TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sources) {
     auto rank = [&](const std::string& source) {
         const auto it = std::find(sources.begin(), sources.end(), source);
         return static_cast<std::size_t>(it - sources.begin());
@@ -78,9 +77,9 @@ Catalog::Catalog(const std::string& path)
           "channels = excluded.channels, bits_per_sample = excluded.bits_per_sample "
           "RETURNING id")),
       // The sources' tags only: the user's edits outlive a change of the file.
-      delete_tags_(db_.prepare("DELETE FROM tags WHERE track_id = ? AND source <> 'user'")),
+      delete_tags_(db_.prepare("DELETE FROM tag_sets WHERE track_id = ? AND source <> 'user'")),
       insert_tag_(db_.prepare(
-          "INSERT INTO tags (track_id, source, key, idx, value) VALUES (?, ?, ?, ?, ?)")),
+          "INSERT OR REPLACE INTO tag_sets (track_id, source, tags) VALUES (?, ?, ?)")),
       insert_node_(db_.prepare("INSERT INTO nodes (parent, name, track_id) VALUES (?, ?, ?)")),
       delete_node_(db_.prepare("DELETE FROM nodes WHERE ino = ? RETURNING parent, name")),
       journal_entry_(db_.prepare("INSERT INTO changes (kind, parent, name) VALUES ('entry', ?, ?)")),
@@ -165,14 +164,8 @@ std::int64_t Catalog::put_track(std::int64_t origin_id, const std::string& path,
     const std::int64_t track_id = insert_track_.int64(0);
     insert_track_.reset();
     delete_tags_.bind(1, track_id).run();
-
-    for (const auto& [source, tags] : tags_by_source) {
-        std::unordered_map<std::string, std::int64_t> next_idx;
-        for (const auto& [key, value] : tags) {
-            insert_tag_.bind(1, track_id).bind(2, source).bind(3, key).bind(4, next_idx[key]++);
-            insert_tag_.bind(5, value).run();
-        }
-    }
+    for (const auto& [source, tags] : tags_by_source)
+        if (!tags.empty()) put_tag_set(track_id, source, tags);
     return track_id;
 }
 
@@ -204,14 +197,17 @@ std::vector<UnreadableFile> Catalog::unreadable_files() {
 
 std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sources) {
     std::vector<TreeTrack> out;
+    // Files in (origin, path) order through their unique index; each track's sets by their key.
     auto st = db_.prepare(
-        "SELECT t.id, f.path, g.source, g.key, g.value FROM tracks t "
-        "JOIN files f ON f.id = t.file_id "
-        "LEFT JOIN tags g ON g.track_id = t.id "
-        "ORDER BY f.origin_id, f.path, g.key, g.source, g.idx");
-    std::vector<std::tuple<std::string, std::string, std::string>> rows;
+        "SELECT t.id, f.path, g.source, g.tags FROM files f "
+        "JOIN tracks t ON t.file_id = f.id "
+        "LEFT JOIN tag_sets g ON g.track_id = t.id "
+        "ORDER BY f.origin_id, f.path, g.source");
+    TagRows rows;
     auto flush = [&] {
-        if (!out.empty()) out.back().tags = effective_tags(rows, sources);
+        if (out.empty()) return;
+        sort_tag_rows(rows);
+        out.back().tags = effective_tags(rows, sources);
         rows.clear();
     };
     while (st.step()) {
@@ -220,9 +216,7 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
             flush();
             out.push_back({id, std::string(st.text(1)), {}});
         }
-        if (!st.is_null(2))
-            rows.emplace_back(std::string(st.text(2)), std::string(st.text(3)),
-                              std::string(st.text(4)));
+        if (!st.is_null(2)) append_tag_rows(st.text(2), st.text(3), rows);
     }
     flush();
     return out;
@@ -275,8 +269,8 @@ void Catalog::note_edit(std::int64_t track_id) {
     const std::int64_t seq = db_.last_insert_rowid();
     // A track left with no edit at all is served as its original again, byte for byte.
     db_.prepare(
-           "UPDATE tracks SET edit_seq = CASE WHEN EXISTS (SELECT 1 FROM tags WHERE track_id = ?1 "
-           "AND source = 'user') OR EXISTS (SELECT 1 FROM pictures WHERE track_id = ?1 AND "
+           "UPDATE tracks SET edit_seq = CASE WHEN EXISTS (SELECT 1 FROM tag_sets WHERE "
+           "track_id = ?1 AND source = 'user') OR EXISTS (SELECT 1 FROM pictures WHERE track_id = ?1 AND "
            "source = 'user') THEN ?2 ELSE 0 END WHERE id = ?1")
         .bind(1, track_id)
         .bind(2, seq)
@@ -284,33 +278,49 @@ void Catalog::note_edit(std::int64_t track_id) {
     db_.exec("UPDATE meta SET value = 1 WHERE key = 'tree_dirty'");
 }
 
+void Catalog::put_tag_set(std::int64_t track_id, const std::string& source, const TagList& tags) {
+    insert_tag_.bind(1, track_id).bind(2, source).bind_blob(3, pack_tags(tags)).run();
+}
+
+TagList Catalog::user_tags(std::int64_t track_id) {
+    auto st = db_.prepare("SELECT tags FROM tag_sets WHERE track_id = ? AND source = ?");
+    st.bind(1, track_id).bind(2, kUserSource);
+    return st.step() ? unpack_tags(st.text(0)) : TagList{};
+}
+
+void Catalog::replace_user_tags(std::int64_t track_id, const TagList& tags) {
+    if (tags.empty())
+        db_.prepare("DELETE FROM tag_sets WHERE track_id = ? AND source = ?")
+            .bind(1, track_id)
+            .bind(2, kUserSource)
+            .run();
+    else
+        put_tag_set(track_id, kUserSource, tags);
+}
+
 void Catalog::set_user_tags(
     std::int64_t track_id,
     const std::vector<std::pair<std::string, std::vector<std::string>>>& edits) {
-    auto del = db_.prepare("DELETE FROM tags WHERE track_id = ? AND source = ? AND key = ?");
+    TagList tags = user_tags(track_id);
     for (const auto& [key, values] : edits) {
-        del.bind(1, track_id).bind(2, kUserSource).bind(3, key).run();
-        // No values: one empty row, which hides the key from every lower source.
-        const std::vector<std::string> rows = values.empty() ? std::vector<std::string>{""} : values;
-        std::int64_t idx = 0;
-        for (const auto& v : rows) {
-            insert_tag_.bind(1, track_id).bind(2, kUserSource).bind(3, key).bind(4, idx++);
-            insert_tag_.bind(5, v).run();
-        }
+        std::erase_if(tags, [&](const TagValue& t) { return t.first == key; });
+        // No values: one empty value, which hides the key from every lower source.
+        if (values.empty()) tags.emplace_back(key, "");
+        for (const auto& v : values) tags.emplace_back(key, v);
     }
+    replace_user_tags(track_id, tags);
     note_edit(track_id);
 }
 
 void Catalog::clear_user_tags(std::int64_t track_id, const std::vector<std::string>& keys) {
-    if (keys.empty()) {
-        db_.prepare("DELETE FROM tags WHERE track_id = ? AND source = ?")
-            .bind(1, track_id)
-            .bind(2, kUserSource)
-            .run();
-    } else {
-        auto del = db_.prepare("DELETE FROM tags WHERE track_id = ? AND source = ? AND key = ?");
-        for (const auto& k : keys) del.bind(1, track_id).bind(2, kUserSource).bind(3, k).run();
+    TagList tags;
+    if (!keys.empty()) {
+        tags = user_tags(track_id);
+        std::erase_if(tags, [&](const TagValue& t) {
+            return std::find(keys.begin(), keys.end(), t.first) != keys.end();
+        });
     }
+    replace_user_tags(track_id, tags);
     note_edit(track_id);
 }
 
@@ -335,14 +345,12 @@ void Catalog::clear_user_pictures(std::int64_t track_id) {
     note_edit(track_id);
 }
 
-std::vector<std::tuple<std::string, std::string, std::string>> Catalog::tag_rows(
-    std::int64_t track_id) {
-    std::vector<std::tuple<std::string, std::string, std::string>> out;
-    auto st = db_.prepare(
-        "SELECT source, key, value FROM tags WHERE track_id = ? ORDER BY key, source, idx");
+TagRows Catalog::tag_rows(std::int64_t track_id) {
+    TagRows out;
+    auto st = db_.prepare("SELECT source, tags FROM tag_sets WHERE track_id = ?");
     st.bind(1, track_id);
-    while (st.step())
-        out.emplace_back(std::string(st.text(0)), std::string(st.text(1)), std::string(st.text(2)));
+    while (st.step()) append_tag_rows(st.text(0), st.text(1), out);
+    sort_tag_rows(out);
     return out;
 }
 
@@ -397,9 +405,8 @@ CatalogReader::CatalogReader(const std::string& path)
           "SELECT o.name, f.path, t.id FROM nodes n JOIN tracks t ON t.id = n.track_id "
           "JOIN files f ON f.id = t.file_id JOIN origins o ON o.id = f.origin_id "
           "WHERE n.ino = ?")),
-      tags_(db_.prepare(
-          "SELECT g.source, g.key, g.value FROM nodes n JOIN tags g ON g.track_id = n.track_id "
-          "WHERE n.ino = ? ORDER BY g.key, g.source, g.idx")),
+      tags_(db_.prepare("SELECT g.source, g.tags FROM nodes n "
+                        "JOIN tag_sets g ON g.track_id = n.track_id WHERE n.ino = ?")),
       totals_(db_.prepare("SELECT count(*), COALESCE(sum(f.size), 0) FROM tracks t "
                           "JOIN files f ON f.id = t.file_id")),
       pictures_(db_.prepare("SELECT type, mime, description, width, height, data FROM pictures "
@@ -485,11 +492,10 @@ std::optional<FileLocation> CatalogReader::location(std::int64_t ino) {
 
 TagList CatalogReader::tags(std::int64_t ino, const std::vector<std::string>& sources) {
     tags_.bind(1, ino);
-    std::vector<std::tuple<std::string, std::string, std::string>> rows;
-    while (tags_.step())
-        rows.emplace_back(std::string(tags_.text(0)), std::string(tags_.text(1)),
-                          std::string(tags_.text(2)));
+    TagRows rows;
+    while (tags_.step()) append_tag_rows(tags_.text(0), tags_.text(1), rows);
     tags_.reset();
+    sort_tag_rows(rows);
     return effective_tags(rows, sources);
 }
 

@@ -6,6 +6,7 @@
 // readers proceed while a writer commits.
 
 #include "catalog/database.hpp"
+#include "catalog/tag_set.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -19,9 +20,6 @@ namespace musicfs::catalog {
 
 inline constexpr std::int64_t kRootIno = 1;
 
-// One tag value; a multi-valued tag is several TagValues with the same key, in order.
-using TagValue = std::pair<std::string, std::string>;
-using TagList = std::vector<TagValue>;
 
 struct AudioInfo {
     std::string format;
@@ -138,7 +136,7 @@ public:
     void set_user_pictures(std::int64_t track_id, const std::vector<PictureRow>& pictures);
     void clear_user_pictures(std::int64_t track_id);
     // Every tag of a track with its source, in precedence order per key: (source, key, value).
-    std::vector<std::tuple<std::string, std::string, std::string>> tag_rows(std::int64_t track_id);
+    TagRows tag_rows(std::int64_t track_id);
     bool tree_dirty();
     // Drops journal rows older than the newest `keep`.
     void prune_changes(std::int64_t keep);
@@ -151,6 +149,10 @@ public:
 
 private:
     void note_edit(std::int64_t track_id);
+    void put_tag_set(std::int64_t track_id, const std::string& source, const TagList& tags);
+    TagList user_tags(std::int64_t track_id);
+    // Stores the user's whole set (none left: removes it).
+    void replace_user_tags(std::int64_t track_id, const TagList& tags);
 
     Database db_;
     Statement insert_file_;
@@ -242,8 +244,8 @@ private:
 };
 
 // Picks, for each key, the values of the highest-precedence source that has it. `rows` are
-// (source, key, value) in (key, idx) order; sources not listed rank below the listed ones.
-TagList effective_tags(const std::vector<std::tuple<std::string, std::string, std::string>>& rows,
-                       const std::vector<std::string>& sources);
+// (source, key, value) as sort_tag_rows() orders them; sources not listed rank below the
+// listed ones.
+TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sources);
 
 }  // namespace musicfs::catalog

@@ -1,5 +1,6 @@
 #include "catalog/schema.hpp"
 
+#include "catalog/tag_set.hpp"
 #include "util/error.hpp"
 
 #include <array>
@@ -7,10 +8,39 @@
 namespace musicfs::catalog {
 namespace {
 
+// 3 -> 4, after its SQL: packs the rows of `tags` into `tag_sets`, then drops `tags`.
+void pack_tag_rows(Database& db) {
+    auto rows = db.prepare(
+        "SELECT track_id, source, key, value FROM tags ORDER BY track_id, source, key, idx");
+    auto insert = db.prepare("INSERT INTO tag_sets (track_id, source, tags) VALUES (?, ?, ?)");
+    std::int64_t track = -1;
+    std::string source;
+    TagList set;
+    auto flush = [&] {
+        if (track >= 0) insert.bind(1, track).bind(2, source).bind_blob(3, pack_tags(set)).run();
+        set.clear();
+    };
+    while (rows.step()) {
+        if (rows.int64(0) != track || rows.text(1) != source) {
+            flush();
+            track = rows.int64(0);
+            source = rows.text(1);
+        }
+        set.emplace_back(rows.text(2), rows.text(3));
+    }
+    flush();
+    db.exec("DROP TABLE tags");
+}
+
+struct Migration {
+    const char* sql;
+    void (*then)(Database&) = nullptr;
+};
+
 // migrations[i] takes the schema from version i to i+1. Append only; never edit a shipped one.
-constexpr std::array<const char*, kSchemaVersion> kMigrations = {
+const std::array<Migration, kSchemaVersion> kMigrations = {{
     // 0 -> 1: origins, files, tracks, per-source tags and the materialised virtual tree.
-    R"sql(
+    {R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value ANY
@@ -70,10 +100,10 @@ CREATE INDEX nodes_by_track ON nodes(track_id) WHERE track_id IS NOT NULL;
 
 INSERT INTO nodes (ino, parent, name, track_id) VALUES (1, 0, X'', NULL);
 INSERT INTO meta (key, value) VALUES ('tree_generation', 0), ('tree_built_ns', 0);
-)sql",
+)sql"},
     // 1 -> 2: the user's overlay (tags under source 'user', pictures), and a change journal
     // that tells a running daemon what the kernel must forget.
-    R"sql(
+    {R"sql(
 -- A local origin's directory, so that `musicfs tag` can find the track of an original file.
 ALTER TABLE origins ADD COLUMN local_root TEXT;
 
@@ -108,14 +138,25 @@ CREATE TABLE changes (
 -- Set when the overlay changed in a way that needs the tree rebuilt (an edited path field)
 -- and no daemon did it yet; the next mount or scan does.
 INSERT INTO meta (key, value) VALUES ('tree_dirty', 0), ('applied_change', 0);
-)sql",
+)sql"},
     // 2 -> 3: listings read only the index. With the old index every entry also cost a table
     // lookup (root of a 10^6-track catalog: ~95 ms before, ~14 ms after).
-    R"sql(
+    {R"sql(
 CREATE INDEX nodes_listing ON nodes(parent, ino, name, track_id);
 DROP INDEX nodes_by_parent;
-)sql",
-};
+)sql"},
+    // 3 -> 4: a source's tags of a track in one row (tag_set.hpp) instead of one row per
+    // value: a scan writes one row per track and source instead of ~15, and the catalog is
+    // about a third smaller.
+    {R"sql(
+CREATE TABLE tag_sets (
+  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  source   TEXT NOT NULL,
+  tags     BLOB NOT NULL,
+  PRIMARY KEY (track_id, source)
+) STRICT, WITHOUT ROWID;
+)sql", pack_tag_rows},
+}};
 
 int read_version(Database& db) {
     db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
@@ -125,7 +166,7 @@ int read_version(Database& db) {
 
 }  // namespace
 
-void migrate(Database& db) {
+void migrate(Database& db, int target) {
     Transaction tx(db);
     const int version = read_version(db);
     if (version > kSchemaVersion) {
@@ -133,10 +174,14 @@ void migrate(Database& db) {
                         "upgrade musicfs or use another --state-dir",
                         db.path(), version, kSchemaVersion);
     }
-    if (version == kSchemaVersion) return;
-    for (int v = version; v < kSchemaVersion; ++v) db.exec(kMigrations[static_cast<std::size_t>(v)]);
+    if (version >= target) return;
+    for (int v = version; v < target; ++v) {
+        const Migration& m = kMigrations[static_cast<std::size_t>(v)];
+        db.exec(m.sql);
+        if (m.then) m.then(db);
+    }
     db.exec("DELETE FROM schema_version");
-    db.prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, kSchemaVersion).run();
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").bind(1, target).run();
     tx.commit();
 }
 

@@ -198,3 +198,88 @@ TEST_CASE("catalog: the user's edits outlive a rescan of a changed file") {
     CHECK(rows[{"taglib", "title"}] == "New");
     CHECK(rows.count({"taglib", "genre"}) == 0);  // the file's own old values are gone
 }
+
+TEST_CASE("catalog: user tag edits replace, remove and clear per key") {
+    TempDir tmp;
+    catalog::Catalog c(tmp.db());
+    const auto o = c.ensure_origin("music", "local");
+    add(c, o, "a.flac", {{"title", "File"}, {"genre", "Rock"}, {"artist", "A"}});
+    const auto track = c.track_of("music", "a.flac");
+    auto effective = [&] {
+        return catalog::effective_tags(c.tag_rows(track), {"user", "taglib"});
+    };
+    auto edit = [&](auto&& fn) {
+        catalog::Transaction tx(c.db());
+        fn();
+        tx.commit();
+    };
+    edit([&] { c.set_user_tags(track, {{"genre", {"Jazz", "Soul"}}, {"artist", {}}}); });
+    CHECK(effective() == catalog::TagList{{"genre", "Jazz"}, {"genre", "Soul"}, {"title", "File"}});
+    edit([&] { c.set_user_tags(track, {{"genre", {"Blues"}}, {"title", {"Edited"}}}); });
+    CHECK(effective() == catalog::TagList{{"genre", "Blues"}, {"title", "Edited"}});
+    edit([&] { c.clear_user_tags(track, {"genre", "artist"}); });
+    CHECK(effective() ==
+          catalog::TagList{{"artist", "A"}, {"genre", "Rock"}, {"title", "Edited"}});
+    edit([&] { c.clear_user_tags(track, {}); });
+    CHECK(effective() == catalog::TagList{{"artist", "A"}, {"genre", "Rock"}, {"title", "File"}});
+    // Nothing of the user's is left: the track is served as its original again.
+    auto st = c.db().prepare("SELECT edit_seq FROM tracks WHERE id = ?");
+    st.bind(1, track);
+    REQUIRE(st.step());
+    CHECK(st.int64(0) == 0);
+}
+
+TEST_CASE("catalog: packed tag sets keep any bytes, and refuse malformed ones") {
+    const catalog::TagList tags = {
+        {"title", ""},                                  // empty value
+        {"comment", std::string(300, 'x')},             // a length of two LEB128 bytes
+        {"lyrics", std::string("a\0b\xff\xfe", 5)},     // NUL and invalid UTF-8
+        {"", "empty key"},
+        {"artists", "Z"}, {"artists", "A"},             // order kept
+        {"big", std::string(70000, 'y')},               // three bytes of length
+    };
+    const std::string packed = catalog::pack_tags(tags);
+    CHECK(catalog::unpack_tags(packed) == tags);
+    CHECK(catalog::unpack_tags("").empty());
+    CHECK_THROWS(catalog::unpack_tags(packed.substr(0, packed.size() - 1)));  // cut
+    CHECK_THROWS(catalog::unpack_tags(std::string("\x05" "ab", 3)));          // length past end
+    CHECK_THROWS(catalog::unpack_tags(std::string(12, '\xff')));              // endless length
+
+    catalog::TagRows rows;
+    catalog::append_tag_rows("user", catalog::pack_tags({{"b", "1"}, {"a", "2"}}), rows);
+    catalog::append_tag_rows("taglib", catalog::pack_tags({{"b", "3"}, {"b", "4"}}), rows);
+    catalog::sort_tag_rows(rows);
+    CHECK(rows == catalog::TagRows{{"user", "a", "2"}, {"taglib", "b", "3"}, {"taglib", "b", "4"},
+                                   {"user", "b", "1"}});
+}
+
+TEST_CASE("catalog: a version 3 catalog's tag rows are packed on open, nothing lost") {
+    TempDir tmp;
+    {
+        fs::create_directories(fs::path(tmp.db()).parent_path());
+        catalog::Database db(tmp.db(), catalog::Database::Mode::ReadWrite);
+        catalog::migrate(db, 3);
+        db.exec(R"sql(
+INSERT INTO origins (id, name, type) VALUES (1, 'music', 'local');
+INSERT INTO files (id, origin_id, path, size, mtime_ns)
+  VALUES (1, 1, CAST('a.flac' AS BLOB), 10, 1), (2, 1, CAST('b.flac' AS BLOB), 10, 1);
+INSERT INTO tracks (id, file_id, format) VALUES (1, 1, 'flac'), (2, 2, 'flac');
+INSERT INTO tags (track_id, source, key, idx, value) VALUES
+  (1, 'taglib', 'title', 0, 'One'), (1, 'taglib', 'artists', 1, 'A'),
+  (1, 'taglib', 'artists', 0, 'Z'), (1, 'user', 'genre', 0, ''),
+  (1, 'taglib', 'genre', 0, 'Rock'), (2, 'taglib', 'title', 0, 'Two');
+)sql");
+    }
+    catalog::Catalog c(tmp.db());
+    CHECK(c.tag_rows(1) == catalog::TagRows{{"taglib", "artists", "Z"},
+                                            {"taglib", "artists", "A"},
+                                            {"taglib", "genre", "Rock"},
+                                            {"user", "genre", ""},
+                                            {"taglib", "title", "One"}});
+    CHECK(catalog::effective_tags(c.tag_rows(1), {"user", "taglib"}) ==
+          catalog::TagList{{"artists", "Z"}, {"artists", "A"}, {"title", "One"}});
+    CHECK(c.tag_rows(2) == catalog::TagRows{{"taglib", "title", "Two"}});
+    auto st = c.db().prepare("SELECT count(*) FROM sqlite_master WHERE name = 'tags'");
+    REQUIRE(st.step());
+    CHECK(st.int64(0) == 0);
+}
