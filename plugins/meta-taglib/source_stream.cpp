@@ -13,7 +13,7 @@ namespace {
 
 // Read-ahead window, aligned to its own size so that TagLib's backwards scans in 1 KiB steps
 // (trailing ID3v1/APE tags, Ogg's last page) stay inside one window.
-constexpr uint64_t kWindowSize = 64 * 1024;
+constexpr uint64_t kWindowSize = 16 * 1024;
 
 // TagLib sizes its buffers with unsigned int.
 constexpr uint64_t kMaxBlock = std::numeric_limits<unsigned int>::max();
