@@ -23,6 +23,9 @@ std::vector<std::string> words(std::string_view s) {
 struct DirSlot {
     std::map<std::string, DirSlot> dirs;
     std::unordered_set<std::string> files;
+    // For a file name taken more than once: the number to try next. Every smaller one is taken
+    // (names are only added while placing), so n tracks with one name cost O(n), not O(n^2).
+    std::unordered_map<std::string, unsigned> next_number;
 };
 
 // The tags that make tracks one album when they have no MusicBrainz album id: album, album
@@ -376,8 +379,8 @@ std::vector<Placement> TreeLayout::place(const std::vector<TrackData>& tracks) c
             std::string& file = comps.back();
             if (dir->files.count(file) || dir->dirs.count(file)) {
                 const auto [stem, ext] = split_extension(file);
+                unsigned& k = dir->next_number.try_emplace(file, 2).first->second;
                 std::string candidate;
-                unsigned k = 2;
                 do {
                     candidate = numbered_name(stem, ext, k++, config_.max_filename_length);
                 } while (dir->files.count(candidate) || dir->dirs.count(candidate));

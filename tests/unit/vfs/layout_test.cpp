@@ -269,6 +269,26 @@ TEST_CASE("tracks that land on the same name are numbered in order") {
     CHECK(joined(placed[3]) == "/A/B/01 T (3).flac");
 }
 
+TEST_CASE("numbering skips names other tracks hold, and stays linear in the duplicates") {
+    const TreeLayout layout("$title");
+    std::vector<TrackData> tracks = {track(1, "x.flac", {{"title", "T (3)"}}),
+                                     track(2, "y.flac", {{"title", "T (2) (2)"}})};
+    for (std::int64_t id = 3; id < 3 + 3000; ++id)
+        tracks.push_back(track(id, "t.flac", {{"title", "T"}}));
+    tracks.push_back(track(9999, "u.flac", {{"title", "T (2)"}}));
+    const auto placed = place_tracks(tracks, layout);
+    REQUIRE(placed.size() == tracks.size());
+    CHECK(joined(placed[2]) == "/T.flac");
+    CHECK(joined(placed[3]) == "/T (2).flac");
+    CHECK(joined(placed[4]) == "/T (4).flac");  // "T (3).flac" is the first track's
+    CHECK(joined(placed[5]) == "/T (5).flac");
+    CHECK(joined(placed[3001]) == "/T (3001).flac");
+    CHECK(joined(placed[3002]) == "/T (2) (3).flac");  // its own name and (2) are taken
+    std::set<std::string> names;
+    for (const auto& p : placed) names.insert(joined(p));
+    CHECK(names.size() == placed.size());
+}
+
 TEST_CASE("a directory never takes a name a file holds") {
     LayoutConfig c;
     c.views = {{"", {{"default", "$artist/$title"}, {"genre:deep", "$artist/$album/$title"}}}};
