@@ -8,6 +8,7 @@
 #include <unicode/translit.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <cctype>
 #include <mutex>
 #include <stdexcept>
@@ -208,10 +209,19 @@ std::string Replacements::apply(std::string_view component) const {
 }
 
 std::string nfc(std::string_view text) {
+    // Most names are ASCII or already NFC: both are checked without converting to UTF-16.
+    if (std::all_of(text.begin(), text.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+        return std::string(text);
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2* n = icu::Normalizer2::getNFCInstance(status);
-    const std::string repaired = utf8::repair(text);
+    std::string repaired = utf8::repair(text);
     if (U_FAILURE(status)) return repaired;
+    if (n->isNormalizedUTF8(icu::StringPiece(repaired.data(), static_cast<int32_t>(repaired.size())),
+                            status) &&
+        U_SUCCESS(status))
+        return repaired;
+    status = U_ZERO_ERROR;
     const icu::UnicodeString out = n->normalize(to_ustring(repaired), status);
     return U_SUCCESS(status) ? to_utf8(out) : repaired;
 }

@@ -72,6 +72,8 @@ TEST_CASE("components are cut to the byte limit, keeping the extension and whole
 TEST_CASE("NFC and ASCII transliteration") {
     CHECK(nfc("e\xCC\x81") == "\xC3\xA9");          // e + combining acute -> é
     CHECK(nfc("bad\xFF") == "bad\xEF\xBF\xBD");      // ill-formed UTF-8 repaired
+    CHECK(nfc("caf\xC3\xA9 \xE6\x97\xA5") == "caf\xC3\xA9 \xE6\x97\xA5");  // already NFC
+    CHECK(nfc("plain ASCII") == "plain ASCII");
     CHECK(asciify("\xC3\x81g\xC3\xA6tis byrjun", "_") == "Agaetis byrjun");
     CHECK(asciify("Stra\xC3\x9F" "e/Caf\xC3\xA9", "_") == "Strasse/Cafe");
     CHECK(asciify("\xC2\xBD", "_") == " 1_2");  // '/' produced by the transliteration
