@@ -33,11 +33,16 @@ std::string attr_query(const char* where) {
 
 }  // namespace
 
+namespace {
+
+std::size_t source_rank(const std::vector<std::string>& sources, std::string_view source) {
+    return static_cast<std::size_t>(std::find(sources.begin(), sources.end(), source) -
+                                    sources.begin());
+}
+
+}  // namespace
+
 TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sources) {
-    auto rank = [&](const std::string& source) {
-        const auto it = std::find(sources.begin(), sources.end(), source);
-        return static_cast<std::size_t>(it - sources.begin());
-    };
     TagList out;
     for (std::size_t i = 0; i < rows.size();) {
         const std::string& key = std::get<1>(rows[i]);
@@ -45,7 +50,7 @@ TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sour
         std::size_t best = SIZE_MAX;
         const std::string* best_source = nullptr;
         for (; end < rows.size() && std::get<1>(rows[end]) == key; ++end) {
-            if (const std::size_t r = rank(std::get<0>(rows[end])); r < best) {
+            if (const std::size_t r = source_rank(sources, std::get<0>(rows[end])); r < best) {
                 best = r;
                 best_source = &std::get<0>(rows[end]);
             }
@@ -54,6 +59,37 @@ TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sour
         for (std::size_t k = i; k < end; ++k)
             if (std::get<0>(rows[k]) == *best_source && !std::get<2>(rows[k]).empty())
                 out.emplace_back(key, std::get<2>(rows[k]));
+        i = end;
+    }
+    return out;
+}
+
+TagList effective_tags(const std::vector<std::pair<std::string, std::string>>& sets,
+                       const std::vector<std::string>& sources) {
+    struct Item {
+        std::string_view key, value, source;
+        std::size_t rank, seq;
+    };
+    std::vector<Item> items;
+    std::size_t seq = 0;
+    for (const auto& [source, packed] : sets) {
+        const std::size_t rank = source_rank(sources, source);
+        for (const auto& [k, v] : tag_views(packed)) items.push_back({k, v, source, rank, seq++});
+    }
+    // By key; within a key the chosen source (best rank, then name, as the rows' order breaks
+    // ties) comes first, its values in their order.
+    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+        if (const int c = a.key.compare(b.key); c != 0) return c < 0;
+        if (a.rank != b.rank) return a.rank < b.rank;
+        if (const int c = a.source.compare(b.source); c != 0) return c < 0;
+        return a.seq < b.seq;
+    });
+    TagList out;
+    for (std::size_t i = 0; i < items.size();) {
+        std::size_t end = i;
+        while (end < items.size() && items[end].key == items[i].key) ++end;
+        for (std::size_t k = i; k < end && items[k].source == items[i].source; ++k)
+            if (!items[k].value.empty()) out.emplace_back(items[k].key, items[k].value);
         i = end;
     }
     return out;
@@ -203,12 +239,11 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
         "JOIN tracks t ON t.file_id = f.id "
         "LEFT JOIN tag_sets g ON g.track_id = t.id "
         "ORDER BY f.origin_id, f.path, g.source");
-    TagRows rows;
+    std::vector<std::pair<std::string, std::string>> sets;
     auto flush = [&] {
         if (out.empty()) return;
-        sort_tag_rows(rows);
-        out.back().tags = effective_tags(rows, sources);
-        rows.clear();
+        out.back().tags = effective_tags(sets, sources);
+        sets.clear();
     };
     while (st.step()) {
         const std::int64_t id = st.int64(0);
@@ -216,7 +251,7 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
             flush();
             out.push_back({id, std::string(st.text(1)), {}});
         }
-        if (!st.is_null(2)) append_tag_rows(st.text(2), st.text(3), rows);
+        if (!st.is_null(2)) sets.emplace_back(st.text(2), st.text(3));
     }
     flush();
     return out;
@@ -492,11 +527,10 @@ std::optional<FileLocation> CatalogReader::location(std::int64_t ino) {
 
 TagList CatalogReader::tags(std::int64_t ino, const std::vector<std::string>& sources) {
     tags_.bind(1, ino);
-    TagRows rows;
-    while (tags_.step()) append_tag_rows(tags_.text(0), tags_.text(1), rows);
+    std::vector<std::pair<std::string, std::string>> sets;
+    while (tags_.step()) sets.emplace_back(tags_.text(0), tags_.text(1));
     tags_.reset();
-    sort_tag_rows(rows);
-    return effective_tags(rows, sources);
+    return effective_tags(sets, sources);
 }
 
 std::vector<PictureRow> CatalogReader::pictures(std::int64_t track_id, const std::string& source) {

@@ -247,5 +247,9 @@ private:
 // (source, key, value) as sort_tag_rows() orders them; sources not listed rank below the
 // listed ones.
 TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sources);
+// The same from a track's packed sets, (source, tags) as stored in tag_sets, without unpacking
+// them into rows first.
+TagList effective_tags(const std::vector<std::pair<std::string, std::string>>& sets,
+                       const std::vector<std::string>& sources);
 
 }  // namespace musicfs::catalog

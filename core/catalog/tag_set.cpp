@@ -61,6 +61,12 @@ TagList unpack_tags(std::string_view packed) {
     return out;
 }
 
+std::vector<std::pair<std::string_view, std::string_view>> tag_views(std::string_view packed) {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    for_each_tag(packed, [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); });
+    return out;
+}
+
 void append_tag_rows(std::string_view source, std::string_view packed, TagRows& rows) {
     for_each_tag(packed, [&](std::string_view k, std::string_view v) {
         rows.emplace_back(std::string(source), std::string(k), std::string(v));

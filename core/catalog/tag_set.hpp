@@ -22,6 +22,8 @@ using TagRows = std::vector<std::tuple<std::string, std::string, std::string>>;
 std::string pack_tags(const TagList& tags);
 // The tags of a packed set, in order. Throws std::runtime_error on a malformed set.
 TagList unpack_tags(std::string_view packed);
+// The (key, value) pairs of a packed set, viewing into it.
+std::vector<std::pair<std::string_view, std::string_view>> tag_views(std::string_view packed);
 // Appends the packed set's values to `rows` as (source, key, value).
 void append_tag_rows(std::string_view source, std::string_view packed, TagRows& rows);
 // Orders rows by key, then source, keeping each source's order of a key's values: the order

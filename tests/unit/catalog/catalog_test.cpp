@@ -253,6 +253,25 @@ TEST_CASE("catalog: packed tag sets keep any bytes, and refuse malformed ones") 
                                    {"user", "b", "1"}});
 }
 
+TEST_CASE("catalog: effective tags from packed sets pick as the rows do") {
+    const std::vector<std::pair<std::string, std::string>> sets = {
+        {"zz-unlisted", catalog::pack_tags({{"a", "1"}})},
+        {"aa-unlisted", catalog::pack_tags({{"a", "2"}})},
+        {"user", catalog::pack_tags({{"b", ""}, {"d", "9"}})},
+        {"taglib", catalog::pack_tags({{"c", "4"}, {"b", "3"}, {"c", "5"}, {"d", "8"}})},
+    };
+    const std::vector<std::string> sources = {"user", "taglib"};
+    catalog::TagRows rows;
+    for (const auto& [source, packed] : sets) catalog::append_tag_rows(source, packed, rows);
+    catalog::sort_tag_rows(rows);
+    // a: two unlisted sources tie, the first by name wins; b: hidden by the user's empty value.
+    const catalog::TagList expected = {{"a", "2"}, {"c", "4"}, {"c", "5"}, {"d", "9"}};
+    CHECK(catalog::effective_tags(rows, sources) == expected);
+    CHECK(catalog::effective_tags(sets, sources) == expected);
+    CHECK(catalog::effective_tags(sets, {"taglib", "user"}) ==
+          catalog::TagList{{"a", "2"}, {"b", "3"}, {"c", "4"}, {"c", "5"}, {"d", "8"}});
+}
+
 TEST_CASE("catalog: a version 3 catalog's tag rows are packed on open, nothing lost") {
     TempDir tmp;
     {
