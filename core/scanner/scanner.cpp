@@ -86,12 +86,18 @@ ScanReport Scanner::run() {
 }
 
 vfs::TreeStats Scanner::rebuild_tree() {
+    const auto start = std::chrono::steady_clock::now();
     // The user's edits first, as everywhere tags are read: an edited track stays where its
     // edited tags put it.
     std::vector<std::string> names{catalog::kUserSource};
     for (const auto& s : sources_)
         if (s->name() != catalog::kUserSource) names.push_back(s->name());
-    return vfs::rebuild_tree(catalog_, layout_, names);
+    const auto stats = vfs::rebuild_tree(catalog_, layout_, names);
+    spdlog::debug("tree rebuilt in {:.1f} ms: {} entries kept, {} added, {} removed",
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                      .count(),
+                  stats.kept, stats.added, stats.removed);
+    return stats;
 }
 
 void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
@@ -108,6 +114,7 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
     std::vector<Candidate> todo;
     std::vector<std::string> unlisted;
     const std::int64_t files_before = report.files;
+    const auto walk_start = std::chrono::steady_clock::now();
     std::vector<std::pair<std::string, int>> stack{{"", 0}};
     while (!stack.empty()) {
         auto [dir, depth] = std::move(stack.back());
@@ -145,8 +152,11 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
             unlisted.push_back(dir + "/");
         }
     }
-    spdlog::info("{}: {} audio files, {} to read", origin.name(), report.files - files_before,
-                 todo.size());
+    spdlog::info("{}: {} audio files, {} to read (listed in {:.1f} ms)", origin.name(),
+                 report.files - files_before, todo.size(),
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           walk_start)
+                     .count());
 
     // 2. Read new and changed files on worker threads; this thread is the only catalog writer.
     std::atomic<std::size_t> next{0};
