@@ -64,8 +64,7 @@ TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sour
     return out;
 }
 
-TagList effective_tags(const std::vector<std::pair<std::string, std::string>>& sets,
-                       const std::vector<std::string>& sources) {
+TagList effective_tags(const PackedSets& sets, const std::vector<std::string>& sources) {
     struct Item {
         std::string_view key, value, source;
         std::size_t rank, seq;
@@ -179,8 +178,8 @@ std::unordered_map<std::string, KnownFile> Catalog::known_files(std::int64_t ori
 }
 
 std::int64_t Catalog::put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
-                        std::int64_t mtime_ns, const AudioInfo& info,
-                        const std::vector<std::pair<std::string, TagList>>& tags_by_source) {
+                                std::int64_t mtime_ns, const AudioInfo& info,
+                                const PackedSets& sets) {
     insert_file_.bind(1, origin_id).bind_blob(2, path).bind(3, size).bind(4, mtime_ns).bind_null(5);
     insert_file_.step();
     const std::int64_t file_id = insert_file_.int64(0);
@@ -200,8 +199,7 @@ std::int64_t Catalog::put_track(std::int64_t origin_id, const std::string& path,
     const std::int64_t track_id = insert_track_.int64(0);
     insert_track_.reset();
     delete_tags_.bind(1, track_id).run();
-    for (const auto& [source, tags] : tags_by_source)
-        if (!tags.empty()) put_tag_set(track_id, source, tags);
+    for (const auto& [source, packed] : sets) put_tag_set(track_id, source, packed);
     return track_id;
 }
 
@@ -239,7 +237,7 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
         "JOIN tracks t ON t.file_id = f.id "
         "LEFT JOIN tag_sets g ON g.track_id = t.id "
         "ORDER BY f.origin_id, f.path, g.source");
-    std::vector<std::pair<std::string, std::string>> sets;
+    PackedSets sets;
     auto flush = [&] {
         if (out.empty()) return;
         out.back().tags = effective_tags(sets, sources);
@@ -313,8 +311,9 @@ void Catalog::note_edit(std::int64_t track_id) {
     db_.exec("UPDATE meta SET value = 1 WHERE key = 'tree_dirty'");
 }
 
-void Catalog::put_tag_set(std::int64_t track_id, const std::string& source, const TagList& tags) {
-    insert_tag_.bind(1, track_id).bind(2, source).bind_blob(3, pack_tags(tags)).run();
+void Catalog::put_tag_set(std::int64_t track_id, const std::string& source,
+                          std::string_view packed) {
+    insert_tag_.bind(1, track_id).bind(2, source).bind_blob(3, packed).run();
 }
 
 TagList Catalog::user_tags(std::int64_t track_id) {
@@ -330,7 +329,7 @@ void Catalog::replace_user_tags(std::int64_t track_id, const TagList& tags) {
             .bind(2, kUserSource)
             .run();
     else
-        put_tag_set(track_id, kUserSource, tags);
+        put_tag_set(track_id, kUserSource, pack_tags(tags));
 }
 
 void Catalog::set_user_tags(
@@ -527,7 +526,7 @@ std::optional<FileLocation> CatalogReader::location(std::int64_t ino) {
 
 TagList CatalogReader::tags(std::int64_t ino, const std::vector<std::string>& sources) {
     tags_.bind(1, ino);
-    std::vector<std::pair<std::string, std::string>> sets;
+    PackedSets sets;
     while (tags_.step()) sets.emplace_back(tags_.text(0), tags_.text(1));
     tags_.reset();
     return effective_tags(sets, sources);

@@ -102,12 +102,11 @@ public:
 
     std::unordered_map<std::string, KnownFile> known_files(std::int64_t origin_id);
 
-    // Records a readable track with the tags each metadata source gave (source name, tags),
-    // replacing whatever the file had before. Call inside a Transaction.
-    // Returns the track's id.
+    // Records a readable track with the tags each metadata source gave (see pack_sources()),
+    // replacing whatever the file had before (the user's edits stay). Call inside a
+    // Transaction. Returns the track's id.
     std::int64_t put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
-                   std::int64_t mtime_ns, const AudioInfo& info,
-                   const std::vector<std::pair<std::string, TagList>>& tags_by_source);
+                           std::int64_t mtime_ns, const AudioInfo& info, const PackedSets& sets);
     // Records a file that could not be read, with the reason. Call inside a Transaction.
     void put_unreadable(std::int64_t origin_id, const std::string& path, std::int64_t size,
                         std::int64_t mtime_ns, const std::string& reason);
@@ -149,7 +148,7 @@ public:
 
 private:
     void note_edit(std::int64_t track_id);
-    void put_tag_set(std::int64_t track_id, const std::string& source, const TagList& tags);
+    void put_tag_set(std::int64_t track_id, const std::string& source, std::string_view packed);
     TagList user_tags(std::int64_t track_id);
     // Stores the user's whole set (none left: removes it).
     void replace_user_tags(std::int64_t track_id, const TagList& tags);
@@ -249,7 +248,6 @@ private:
 TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sources);
 // The same from a track's packed sets, (source, tags) as stored in tag_sets, without unpacking
 // them into rows first.
-TagList effective_tags(const std::vector<std::pair<std::string, std::string>>& sets,
-                       const std::vector<std::string>& sources);
+TagList effective_tags(const PackedSets& sets, const std::vector<std::string>& sources);
 
 }  // namespace musicfs::catalog

@@ -55,6 +55,13 @@ std::string pack_tags(const TagList& tags) {
     return out;
 }
 
+PackedSets pack_sources(const std::vector<std::pair<std::string, TagList>>& tags_by_source) {
+    PackedSets out;
+    for (const auto& [source, tags] : tags_by_source)
+        if (!tags.empty()) out.emplace_back(source, pack_tags(tags));
+    return out;
+}
+
 TagList unpack_tags(std::string_view packed) {
     TagList out;
     for_each_tag(packed, [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); });

@@ -16,10 +16,14 @@ namespace musicfs::catalog {
 // One tag value; a multi-valued tag is several TagValues with the same key, in order.
 using TagValue = std::pair<std::string, std::string>;
 using TagList = std::vector<TagValue>;
+// (source, packed tags): a track's sets as stored.
+using PackedSets = std::vector<std::pair<std::string, std::string>>;
 // (source, key, value), the rows effective_tags() merges.
 using TagRows = std::vector<std::tuple<std::string, std::string, std::string>>;
 
 std::string pack_tags(const TagList& tags);
+// Packs each source's tags; sources without tags are left out.
+PackedSets pack_sources(const std::vector<std::pair<std::string, TagList>>& tags_by_source);
 // The tags of a packed set, in order. Throws std::runtime_error on a malformed set.
 TagList unpack_tags(std::string_view packed);
 // The (key, value) pairs of a packed set, viewing into it.

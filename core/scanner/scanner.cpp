@@ -32,8 +32,9 @@ struct Candidate {
 struct Outcome {
     const Candidate* file;
     MetadataResult meta;            // meta.rc != 0: unreadable, meta.reason says why
-    // (source, tags) for each source that understood the file, in precedence order.
-    std::vector<std::pair<std::string, catalog::TagList>> tags_by_source;
+    // (source, packed tags) for each source that understood the file, in precedence order:
+    // packed by the worker, so the writer only binds one value per source.
+    catalog::PackedSets tag_sets;
 };
 
 std::int64_t now_ns() {
@@ -109,9 +110,105 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
         local && root != origin.config().end() ? root->second : std::string());
     auto known = catalog_.known_files(origin_id);
 
-    // 1. Walk the origin. Directories that cannot be listed are remembered: files the catalog
+    // 1. Read new and changed files on worker threads while the walk below finds them; this
+    //    thread walks, then is the only catalog writer.
+    std::mutex mu;  // guards everything up to `finished`
+    std::condition_variable work_cv, done_cv;
+    std::deque<Candidate> todo;  // grows at the back; references stay valid
+    std::size_t next = 0;        // the next candidate to read
+    bool walked = false;         // nothing more will come
+    std::deque<Outcome> done;
+    unsigned finished = 0;
+    auto read_candidate = [&](const Candidate& c) {
+        Outcome out{&c, {}, {}};
+        int err = 0;
+        auto file = origin.open(c.path, err);
+        if (!file) {
+            out.meta.rc = err;
+            out.meta.reason = "cannot open: " + errno_text(err);
+            return out;
+        }
+        // Every source is asked; the first that understands the file gives format and
+        // properties, and each contributes its tags under its own name.
+        bool any = false;
+        MetadataResult first_error;
+        for (auto& source : sources_) {
+            MetadataResult r = source->read(c.path, static_cast<std::uint64_t>(c.size), *file);
+            if (r.rc != 0) {
+                if (first_error.rc == 0 || first_error.rc == -ENOTSUP) first_error = std::move(r);
+                continue;
+            }
+            // Format and each property come from the first source that reports them (a
+            // sidecar source may give tags but no audio properties).
+            auto& info = out.meta.info;
+            if (info.format.empty()) info.format = r.info.format;
+            for (auto [mine, theirs] : {std::pair{&info.duration_ms, r.info.duration_ms},
+                                        std::pair{&info.bitrate_kbps, r.info.bitrate_kbps},
+                                        std::pair{&info.sample_rate, r.info.sample_rate},
+                                        std::pair{&info.channels, r.info.channels},
+                                        std::pair{&info.bits_per_sample, r.info.bits_per_sample}})
+                if (*mine == 0) *mine = theirs;
+            any = true;
+            if (!r.tags.empty()) out.tag_sets.emplace_back(source->name(), catalog::pack_tags(r.tags));
+        }
+        if (!any) {
+            out.meta = std::move(first_error);
+            if (out.meta.rc == 0) {
+                out.meta.rc = -ENOTSUP;
+                out.meta.reason = "no metadata source is configured";
+            }
+        } else if (out.meta.info.format.empty()) {
+            out.meta.info.format = "unknown";
+        }
+        return out;
+    };
+    auto worker = [&] {
+        std::unique_lock lock(mu);
+        while (true) {
+            work_cv.wait(lock, [&] { return next < todo.size() || walked; });
+            if (next == todo.size()) break;  // walked, and everything taken
+            const Candidate& c = todo[next++];
+            lock.unlock();
+            Outcome out = read_candidate(c);
+            lock.lock();
+            done.push_back(std::move(out));
+            done_cv.notify_one();
+        }
+        ++finished;
+        done_cv.notify_one();
+    };
+    const unsigned threads =
+        options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::jthread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+    // However the walk ends (an origin whose root cannot be listed throws), the workers must
+    // learn that nothing more comes before the pool joins them.
+    struct WalkEnd {
+        std::mutex& mu;
+        bool& walked;
+        std::condition_variable& cv;
+        void operator()() {
+            {
+                std::lock_guard lock(mu);
+                walked = true;
+            }
+            cv.notify_all();
+        }
+        ~WalkEnd() { (*this)(); }
+    } walk_end{mu, walked, work_cv};
+
+    // 2. Walk the origin. Directories that cannot be listed are remembered: files the catalog
     //    has under them are kept rather than dropped for a passing error.
-    std::vector<Candidate> todo;
+    std::vector<Candidate> found;  // handed to the workers a directory (or 64 files) at a time
+    auto hand_over = [&] {
+        if (found.empty()) return;
+        {
+            std::lock_guard lock(mu);
+            for (auto& c : found) todo.push_back(std::move(c));
+        }
+        found.clear();
+        work_cv.notify_all();
+    };
     std::vector<std::string> unlisted;
     const std::int64_t files_before = report.files;
     const auto walk_start = std::chrono::steady_clock::now();
@@ -137,13 +234,15 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
                         ++report.unchanged;
                         return true;
                     }
-                    todo.push_back({std::move(path), size, st.mtime_ns, false});
+                    found.push_back({std::move(path), size, st.mtime_ns, false});
                 } else {
-                    todo.push_back({std::move(path), size, st.mtime_ns, true});
+                    found.push_back({std::move(path), size, st.mtime_ns, true});
                 }
+                if (found.size() >= 64) hand_over();
             }
             return true;
         });
+        hand_over();
         if (rc != 0) {
             spdlog::warn("{}: cannot list {}: {}", origin.name(),
                          dir.empty() ? "its root" : printable(dir), errno_text(rc));
@@ -152,85 +251,22 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
             unlisted.push_back(dir + "/");
         }
     }
+    walk_end();
+    const std::size_t to_read = todo.size();  // final: only the walk added to it
     spdlog::info("{}: {} audio files, {} to read (listed in {:.1f} ms)", origin.name(),
-                 report.files - files_before, todo.size(),
+                 report.files - files_before, to_read,
                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                            walk_start)
                      .count());
 
-    // 2. Read new and changed files on worker threads; this thread is the only catalog writer.
-    std::atomic<std::size_t> next{0};
-    std::mutex mu;  // guards `done` and `finished`
-    std::condition_variable cv;
-    std::deque<Outcome> done;
-    unsigned finished = 0;
-    const unsigned threads = std::max(
-        1u, std::min<unsigned>(options_.threads ? options_.threads
-                                                : std::max(1u, std::thread::hardware_concurrency()),
-                               static_cast<unsigned>(todo.size())));
-    auto worker = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < todo.size();) {
-            const Candidate& c = todo[i];
-            Outcome out{&c, {}, {}};
-            int err = 0;
-            auto file = origin.open(c.path, err);
-            if (!file) {
-                out.meta.rc = err;
-                out.meta.reason = "cannot open: " + errno_text(err);
-            } else {
-                // Every source is asked; the first that understands the file gives format and
-                // properties, and each contributes its tags under its own name.
-                bool any = false;
-                MetadataResult first_error;
-                for (auto& source : sources_) {
-                    MetadataResult r = source->read(c.path, static_cast<std::uint64_t>(c.size), *file);
-                    if (r.rc != 0) {
-                        if (first_error.rc == 0 || first_error.rc == -ENOTSUP) first_error = std::move(r);
-                        continue;
-                    }
-                    // Format and each property come from the first source that reports them
-                    // (a sidecar source may give tags but no audio properties).
-                    auto& info = out.meta.info;
-                    if (info.format.empty()) info.format = r.info.format;
-                    for (auto [mine, theirs] :
-                         {std::pair{&info.duration_ms, r.info.duration_ms},
-                          std::pair{&info.bitrate_kbps, r.info.bitrate_kbps},
-                          std::pair{&info.sample_rate, r.info.sample_rate},
-                          std::pair{&info.channels, r.info.channels},
-                          std::pair{&info.bits_per_sample, r.info.bits_per_sample}})
-                        if (*mine == 0) *mine = theirs;
-                    any = true;
-                    out.tags_by_source.emplace_back(source->name(), std::move(r.tags));
-                }
-                if (!any) {
-                    out.meta = std::move(first_error);
-                    if (out.meta.rc == 0) {
-                        out.meta.rc = -ENOTSUP;
-                        out.meta.reason = "no metadata source is configured";
-                    }
-                } else if (out.meta.info.format.empty()) {
-                    out.meta.info.format = "unknown";
-                }
-            }
-            std::lock_guard lock(mu);
-            done.push_back(std::move(out));
-            cv.notify_one();
-        }
-        std::lock_guard lock(mu);
-        ++finished;
-        cv.notify_one();
-    };
-    std::vector<std::jthread> pool;
-    if (!todo.empty())
-        for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
-
+    // Write what the workers read, up to kBatch results per transaction.
     std::size_t written = 0;
-    while (written < todo.size()) {
+    while (written < to_read) {
         std::deque<Outcome> batch;
         {
             std::unique_lock lock(mu);
-            cv.wait(lock, [&] { return done.size() >= kBatch || finished == pool.size() ||
-                                       written + done.size() == todo.size(); });
+            done_cv.wait(lock, [&] { return done.size() >= kBatch || finished == pool.size() ||
+                                            written + done.size() == to_read; });
             batch.swap(done);
         }
         if (batch.empty()) break;
@@ -243,7 +279,7 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
                 catalog_.put_unreadable(origin_id, c.path, c.size, c.mtime_ns, o.meta.reason);
             } else {
                 const auto track = catalog_.put_track(origin_id, c.path, c.size, c.mtime_ns,
-                                                      o.meta.info, o.tags_by_source);
+                                                      o.meta.info, o.tag_sets);
                 // A mounted daemon must drop what the kernel cached of the old bytes.
                 if (!c.is_new) catalog_.journal_track(track);
             }

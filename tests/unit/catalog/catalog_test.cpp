@@ -30,7 +30,7 @@ void add(catalog::Catalog& c, std::int64_t origin, const std::string& path,
          catalog::TagList tags, std::int64_t mtime = 1) {
     catalog::Transaction tx(c.db());
     c.put_track(origin, path, 1000, mtime, {"flac", 1000, 900, 44100, 2, 16},
-                {{"taglib", std::move(tags)}});
+                catalog::pack_sources({{"taglib", std::move(tags)}}));
     tx.commit();
 }
 
@@ -126,8 +126,9 @@ TEST_CASE("catalog: multi-valued tags keep their order and sources their precede
     {
         catalog::Transaction tx(c.db());
         c.put_track(o, "a.flac", 1, 1, {"flac"},
-                    {{"taglib", {{"artists", "Z"}, {"artists", "A"}, {"title", "file"}}},
-                     {"user", {{"title", "edited"}}}});
+                    catalog::pack_sources(
+                        {{"taglib", {{"artists", "Z"}, {"artists", "A"}, {"title", "file"}}},
+                         {"user", {{"title", "edited"}}}}));
         tx.commit();
     }
     vfs::rebuild_tree(c, vfs::TreeLayout("$title"), {"user", "taglib"});

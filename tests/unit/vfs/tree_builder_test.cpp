@@ -49,9 +49,18 @@ TEST_CASE("changing the layout rebuilds the tree and keeps the inodes of unchang
         catalog::AudioInfo info;
         info.format = "flac";
         c.put_track(origin, "a.flac", 1, 1, info,
-                    {{"taglib", {{"albumartist", "A"}, {"album", "X"}, {"title", "One"}, {"tracknumber", "1"}}}});
+                    catalog::pack_sources({{"taglib",
+                                            {{"albumartist", "A"},
+                                             {"album", "X"},
+                                             {"title", "One"},
+                                             {"tracknumber", "1"}}}}));
         c.put_track(origin, "b.flac", 1, 1, info,
-                    {{"taglib", {{"albumartist", "B"}, {"album", "Y"}, {"title", "Two"}, {"tracknumber", "2"}, {"genre", "Jazz"}}}});
+                    catalog::pack_sources({{"taglib",
+                                            {{"albumartist", "B"},
+                                             {"album", "Y"},
+                                             {"title", "Two"},
+                                             {"tracknumber", "2"},
+                                             {"genre", "Jazz"}}}}));
         tx.commit();
     }
     vfs::LayoutConfig first;
@@ -85,7 +94,7 @@ TEST_CASE("audio properties reach the templates") {
         catalog::AudioInfo info;
         info.format = "alac";
         info.sample_rate = 48000;
-        c.put_track(origin, "a.m4a", 1, 1, info, {{"taglib", {{"title", "T"}}}});
+        c.put_track(origin, "a.m4a", 1, 1, info, catalog::pack_sources({{"taglib", {{"title", "T"}}}}));
         tx.commit();
     }
     const auto input = vfs::tree_input(c, {"taglib"});
