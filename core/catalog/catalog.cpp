@@ -265,7 +265,7 @@ std::vector<Node> Catalog::nodes() {
 }
 
 std::int64_t Catalog::insert_node(std::int64_t parent, const std::string& name,
-                                  std::int64_t track_id) {
+                                  std::int64_t track_id, bool journal) {
     insert_node_.bind(1, parent).bind_blob(2, name);
     if (track_id != 0)
         insert_node_.bind(3, track_id);
@@ -273,7 +273,7 @@ std::int64_t Catalog::insert_node(std::int64_t parent, const std::string& name,
         insert_node_.bind_null(3);
     insert_node_.run();
     const std::int64_t ino = db_.last_insert_rowid();
-    journal_entry_.bind(1, parent).bind_blob(2, name).run();
+    if (journal) journal_entry_.bind(1, parent).bind_blob(2, name).run();
     return ino;
 }
 

@@ -120,7 +120,10 @@ public:
 
     // The whole current tree (root excluded).
     std::vector<Node> nodes();
-    std::int64_t insert_node(std::int64_t parent, const std::string& name, std::int64_t track_id);
+    // Journals the new name unless `journal` is false, which is only right when the kernel
+    // cannot know `parent` yet (a directory created in the same transaction).
+    std::int64_t insert_node(std::int64_t parent, const std::string& name, std::int64_t track_id,
+                             bool journal = true);
     void delete_node(std::int64_t ino);
     // The track of a file on an origin, or 0.
     std::int64_t track_of(const std::string& origin, const std::string& path);

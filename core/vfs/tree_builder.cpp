@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace musicfs::vfs {
 namespace {
@@ -71,6 +72,9 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
         existing.emplace(key(n.parent, n.name), Existing{n.ino, n.track_id});
 
     TreeStats stats;
+    // Directories created by this rebuild have new inode numbers (never reused), so the kernel
+    // has nothing cached under them: the names added there need no journal entry.
+    std::unordered_set<std::int64_t> created_dirs;
     // Resolves a node to keep or create; an existing node of the wrong kind or track is
     // replaced (and, when it is a directory, its children become orphans removed below).
     auto ensure = [&](std::int64_t parent, const std::string& name, std::int64_t track_id) {
@@ -86,7 +90,9 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
             ++stats.removed;
             existing.erase(it);
         }
-        const std::int64_t ino = catalog.insert_node(parent, name, track_id);
+        const std::int64_t ino =
+            catalog.insert_node(parent, name, track_id, !created_dirs.count(parent));
+        if (track_id == 0) created_dirs.insert(ino);
         existing.emplace(k, Existing{ino, track_id, true});
         ++stats.added;
         return ino;

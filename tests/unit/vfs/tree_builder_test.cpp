@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 using namespace musicfs;
 
@@ -102,4 +103,45 @@ TEST_CASE("audio properties reach the templates") {
     CHECK(input[0].audio.format == "alac");
     vfs::rebuild_tree(c, vfs::TreeLayout("$format/$samplerate/$title"), {"taglib"});
     CHECK(files(c).count("ALAC/48kHz/T.m4a"));
+}
+
+TEST_CASE("a rebuild journals the names the kernel may have cached, not those under new dirs") {
+    TempCatalog t;
+    auto& c = *t.catalog;
+    auto add = [&](const char* path, const char* artist, const char* title) {
+        catalog::Transaction tx(c.db());
+        const auto origin = c.ensure_origin("local", "local");
+        catalog::AudioInfo info;
+        info.format = "flac";
+        c.put_track(origin, path, 1, 1, info,
+                    catalog::pack_sources(
+                        {{"taglib", {{"albumartist", artist}, {"album", "X"}, {"title", title}}}}));
+        tx.commit();
+    };
+    // The journal's entries after `seq`, as "parent/name".
+    auto journaled = [&](std::int64_t seq) {
+        catalog::CatalogReader r(c.path());
+        std::set<std::string> out;
+        for (const auto& ch : r.changes_since(seq, 1000))
+            if (ch.is_entry) out.insert(std::to_string(ch.parent) + "/" + ch.name);
+        return out;
+    };
+    const vfs::TreeLayout layout("$albumartist/$album/$title");
+    add("a.flac", "A", "One");
+    catalog::CatalogReader r0(c.path());
+    const auto start = r0.last_change();
+    vfs::rebuild_tree(c, layout, {"taglib"});
+    // A, A/X and A/X/One.flac are new, but only A's name went into a directory the kernel knew.
+    CHECK(journaled(start) == std::set<std::string>{"1/A"});
+
+    catalog::CatalogReader r1(c.path());
+    const auto second = r1.last_change();
+    add("b.flac", "A", "Two");
+    vfs::rebuild_tree(c, layout, {"taglib"});
+    const auto x = c.nodes();
+    std::int64_t album = 0;
+    for (const auto& n : x)
+        if (n.name == "X") album = n.ino;
+    REQUIRE(album != 0);
+    CHECK(journaled(second) == std::set<std::string>{std::to_string(album) + "/Two.flac"});
 }
