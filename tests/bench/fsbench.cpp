@@ -18,7 +18,8 @@
 // Paths relative to a directory fd keep path walking out of stat/open timings: every file system
 // compared pays for exactly one name lookup per call. With several targets, rounds alternate
 // between them (one line of output each, in order), so that a change in the machine's load
-// during the measurement hits every target alike instead of the last one. A failing call or command exits 1 with a
+// during the measurement hits every target alike instead of the last one; `read` and `run`
+// also start each round with the next target, since going first in a round costs. A failing call or command exits 1 with a
 // message: the suite reports the row as failed instead of timing an error path.
 
 #include <fcntl.h>
@@ -208,9 +209,13 @@ int cmd_read(const Args& a) {
         die("usage: fsbench read FILE [FILE...] [--evict] [-b BYTES] [-r ROUNDS]");
     std::vector<char> buf(static_cast<std::size_t>(a.block));
     std::vector<std::vector<double>> out(a.positional.size());
+    // Each round starts with another target: the first read of a round was measurably slower.
+    const std::size_t n = a.positional.size();
     for (long r = 0; r < a.rounds; ++r)
-        for (std::size_t t = 0; t < a.positional.size(); ++t)
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t t = (static_cast<std::size_t>(r) + i) % n;
             out[t].push_back(read_once(a.positional[t], a.evict, buf));
+        }
     for (auto& v : out) print_summary(v);
     return 0;
 }
@@ -266,8 +271,11 @@ int cmd_run(const Args& a) {
     for (const auto& c : cmds)
         for (long i = 0; i < a.warmup; ++i) run_one(c);
     std::vector<std::vector<double>> out(cmds.size());
-    for (long r = 0; r < a.rounds; ++r)
-        for (std::size_t t = 0; t < cmds.size(); ++t) out[t].push_back(run_one(cmds[t]));
+    for (long r = 0; r < a.rounds; ++r)  // each round starts with another command
+        for (std::size_t i = 0; i < cmds.size(); ++i) {
+            const std::size_t t = (static_cast<std::size_t>(r) + i) % cmds.size();
+            out[t].push_back(run_one(cmds[t]));
+        }
     for (auto& v : out) print_summary(v);
     return 0;
 }
