@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace musicfs::conformance {
 namespace {
@@ -206,6 +207,43 @@ std::map<std::string, std::string> config_map() { return config_map(g_options.co
 std::vector<LogLine> host_log() { return g_capture ? g_capture->lines() : std::vector<LogLine>{}; }
 void clear_host_log() {
     if (g_capture) g_capture->clear();
+}
+
+void Mismatches::note(const std::function<std::string()>& describe) {
+    if (count_++ != 0) return;
+    std::string text = describe();
+    std::lock_guard lock(mu_);
+    first_ = std::move(text);
+}
+
+std::string Mismatches::first() const {
+    std::lock_guard lock(mu_);
+    return first_;
+}
+
+void run_threads(int n, const std::function<void(int)>& fn) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < n; ++t) threads.emplace_back(fn, t);
+    for (auto& t : threads) t.join();
+}
+
+void check_reason_buffers(const std::function<int(char* buf, std::size_t size)>& call) {
+    // No buffer at all, even with a size.
+    CHECK(call(nullptr, 0) < 0);
+    CHECK(call(nullptr, 64) < 0);
+    for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+        CAPTURE(size);
+        char buf[64];
+        std::memset(buf, '#', sizeof buf);
+        CHECK(call(buf, size) < 0);
+        if (size > 0) CHECK(std::memchr(buf, '\0', size) != nullptr);
+        for (std::size_t i = size; i < sizeof buf; ++i) {
+            if (buf[i] != '#') {
+                FAIL_CHECK("byte ", i, " written past a reason buffer of ", size, " bytes");
+                break;
+            }
+        }
+    }
 }
 
 std::size_t open_fd_count() {

@@ -15,10 +15,12 @@
 
 #include <spdlog/common.h>
 
+#include <atomic>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -112,5 +114,27 @@ std::vector<unsigned char> file_bytes(const std::filesystem::path& path);
 
 // Printable form of a byte string (non-UTF-8 bytes and controls as \xNN) for messages.
 std::string printable(std::string_view bytes);
+
+// Mismatches found on other threads, where doctest's assertions may not be used: each is
+// counted, the first one described (`describe` is only called for it). Check after joining.
+class Mismatches {
+public:
+    void note(const std::function<std::string()>& describe);
+    int count() const { return count_; }
+    std::string first() const;
+
+private:
+    std::atomic<int> count_{0};
+    mutable std::mutex mu_;
+    std::string first_;  // guarded by mu_
+};
+
+// Runs fn(0) ... fn(n - 1) on n threads at once and joins them.
+void run_threads(int n, const std::function<void(int)>& fn);
+
+// For a plugin call that must fail and explain why in a caller's buffer: `call(buf, size)` is
+// made with no buffer and with buffers of 0, 1 and 7 bytes. Each must fail, NUL-terminate what
+// it wrote, and write nothing past `size`.
+void check_reason_buffers(const std::function<int(char* buf, std::size_t size)>& call);
 
 }  // namespace musicfs::conformance

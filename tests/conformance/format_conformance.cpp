@@ -38,7 +38,6 @@
 #include <musicfs/metadata.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -48,16 +47,17 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
 using musicfs::conformance::ManifestTrack;
 using musicfs::conformance::options;
 using musicfs::conformance::printable;
+using musicfs::conformance::Mismatches;
+using musicfs::conformance::check_reason_buffers;
+using musicfs::conformance::run_threads;
 using musicfs::conformance::pseudo_random_bytes;
 
 namespace {
@@ -500,27 +500,19 @@ TEST_CASE("the same inputs give the same layout, again and from several threads"
         CHECK_MESSAGE(layout_bytes(inst, c.track->path, c.bytes, c.tags) == c.expected,
                       "a second layout of the same inputs differs");
     }
-    std::atomic<int> wrong{0};
-    std::mutex first_mu;
-    std::string first;  // guarded by first_mu
-    std::vector<std::thread> threads;
-    for (int n = 0; n < 4; ++n) {
-        threads.emplace_back([&, n] {
-            for (int round = 0; round < 3; ++round) {
-                for (std::size_t k = 0; k < cases.size(); ++k) {
-                    const auto& c = cases[(k + static_cast<std::size_t>(n)) % cases.size()];
-                    const Layout l = layout_bytes(inst, c.track->path, c.bytes, c.tags);
-                    if (!(l == c.expected) && wrong++ == 0) {
-                        std::lock_guard lock(first_mu);
-                        first = printable(c.track->path) + ": " + describe(l);
-                    }
-                }
+    Mismatches wrong;
+    run_threads(4, [&](int n) {
+        for (int round = 0; round < 3; ++round) {
+            for (std::size_t k = 0; k < cases.size(); ++k) {
+                const auto& c = cases[(k + static_cast<std::size_t>(n)) % cases.size()];
+                const Layout l = layout_bytes(inst, c.track->path, c.bytes, c.tags);
+                if (!(l == c.expected))
+                    wrong.note([&] { return printable(c.track->path) + ": " + describe(l); });
             }
-        });
-    }
-    for (auto& t : threads) t.join();
-    INFO("first difference: ", first);
-    CHECK(wrong == 0);
+        }
+    });
+    INFO("first difference: ", wrong.first());
+    CHECK(wrong.count() == 0);
 }
 
 TEST_CASE("cut, corrupted and noisy originals give a layout within the bytes there are, or an error") {
@@ -632,22 +624,9 @@ TEST_CASE("reason buffers of size 0, 1 and 7 are never overrun") {
         CAPTURE(path);
         Reader reader;
         reader.bytes = bytes;
-        CHECK(layout(inst, path, reader, {}, Pictures::keep, nullptr, 0).rc < 0);
-        CHECK(layout(inst, path, reader, {}, Pictures::keep, nullptr, 64).rc < 0);
-        for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
-            CAPTURE(size);
-            char buf[64];
-            std::memset(buf, '#', sizeof buf);
-            const Layout l = layout(inst, path, reader, {}, Pictures::keep, buf, size);
-            CHECK(l.rc < 0);
-            if (size > 0) CHECK(std::memchr(buf, '\0', size) != nullptr);
-            for (std::size_t i = size; i < sizeof buf; ++i) {
-                if (buf[i] != '#') {
-                    FAIL_CHECK("byte ", i, " written past a reason buffer of ", size, " bytes");
-                    break;
-                }
-            }
-        }
+        check_reason_buffers([&](char* buf, std::size_t size) {
+            return layout(inst, path, reader, {}, Pictures::keep, buf, size).rc;
+        });
     }
 }
 

@@ -57,7 +57,6 @@
 #include <initializer_list>
 #include <iostream>
 #include <limits>
-#include <mutex>
 #include <map>
 #include <memory>
 #include <set>
@@ -69,6 +68,9 @@
 namespace fs = std::filesystem;
 using musicfs::conformance::options;
 using musicfs::conformance::printable;
+using musicfs::conformance::Mismatches;
+using musicfs::conformance::check_reason_buffers;
+using musicfs::conformance::run_threads;
 using musicfs::conformance::pseudo_random_bytes;
 
 namespace {
@@ -555,23 +557,9 @@ TEST_CASE("reason buffers of size 0, 1 and 7 are never overrun") {
         CAPTURE(path);
         Reader reader;
         reader.bytes = bytes;
-        // No buffer at all, even with a size.
-        CHECK(read_track(inst, path, reader, SinkShape::full, nullptr, 0).rc < 0);
-        CHECK(read_track(inst, path, reader, SinkShape::full, nullptr, 64).rc < 0);
-        for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
-            CAPTURE(size);
-            char buf[64];
-            std::memset(buf, '#', sizeof buf);
-            const Result r = read_track(inst, path, reader, SinkShape::full, buf, size);
-            CHECK(r.rc < 0);
-            if (size > 0) CHECK(std::memchr(buf, '\0', size) != nullptr);
-            for (std::size_t i = size; i < sizeof buf; ++i) {
-                if (buf[i] != '#') {
-                    FAIL_CHECK("byte ", i, " written past a reason buffer of ", size, " bytes");
-                    break;
-                }
-            }
-        }
+        check_reason_buffers([&](char* buf, std::size_t size) {
+            return read_track(inst, path, reader, SinkShape::full, buf, size).rc;
+        });
     }
 }
 
@@ -616,31 +604,23 @@ TEST_CASE("calls from several threads at once give the single-threaded results")
         bytes.push_back(fixture_bytes(t.path));
         expected.push_back(read_bytes(inst, t.path, bytes.back()));
     }
-    std::atomic<int> wrong{0};
+    Mismatches wrong;
     std::atomic<int> other_thread{0};
-    std::mutex first_mu;
-    std::string first;  // guarded by first_mu
-    std::vector<std::thread> threads;
-    for (int n = 0; n < 6; ++n) {
-        threads.emplace_back([&, n] {
-            for (int round = 0; round < 3; ++round) {
-                for (std::size_t k = 0; k < bytes.size(); ++k) {
-                    const std::size_t i = (k + static_cast<std::size_t>(n) * 3) % bytes.size();
-                    Reader reader;
-                    reader.bytes = &bytes[i];
-                    const Result r = read_track(inst, g_manifest.tracks[i].path, reader);
-                    if (reader.other_thread) ++other_thread;
-                    if (!(r == expected[i]) && wrong++ == 0) {
-                        std::lock_guard lock(first_mu);
-                        first = printable(g_manifest.tracks[i].path) + ": " + describe(r);
-                    }
-                }
+    run_threads(6, [&](int n) {
+        for (int round = 0; round < 3; ++round) {
+            for (std::size_t k = 0; k < bytes.size(); ++k) {
+                const std::size_t i = (k + static_cast<std::size_t>(n) * 3) % bytes.size();
+                Reader reader;
+                reader.bytes = &bytes[i];
+                const Result r = read_track(inst, g_manifest.tracks[i].path, reader);
+                if (reader.other_thread) ++other_thread;
+                if (!(r == expected[i]))
+                    wrong.note([&] { return printable(g_manifest.tracks[i].path) + ": " + describe(r); });
             }
-        });
-    }
-    for (auto& t : threads) t.join();
-    INFO("first difference: ", first);
-    CHECK(wrong == 0);
+        }
+    });
+    INFO("first difference: ", wrong.first());
+    CHECK(wrong.count() == 0);
     CHECK_MESSAGE(other_thread == 0, "the read callback was called from a thread other than the caller's");
 }
 

@@ -52,7 +52,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <functional>
 #include <future>
 #include <map>
@@ -61,12 +60,13 @@
 #include <random>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
 using musicfs::conformance::options;
+using musicfs::conformance::Mismatches;
 using musicfs::conformance::printable;
+using musicfs::conformance::run_threads;
 using musicfs::origins::Origin;
 
 namespace {
@@ -547,37 +547,31 @@ TEST_CASE("concurrent reads on one handle from several threads") {
     int err = 0;
     auto file = origin->open(path, err);
     REQUIRE_MESSAGE(file, "open: ", musicfs::errno_text(err));
-    std::atomic<int> wrong{0};
+    Mismatches wrong;
     std::atomic<int> reads{0};
-    std::mutex first_mu;
-    std::string first;  // guarded by first_mu
-    std::vector<std::thread> threads;
-    for (unsigned t = 0; t < 8; ++t) {
-        threads.emplace_back([&, t] {
-            std::mt19937_64 rng(t + 1);
-            std::vector<unsigned char> buf;
-            for (int i = 0; i < 300; ++i) {
-                const std::uint64_t offset = rng() % (disk.size() + 100);
-                const std::uint64_t len = rng() % 70'000;
-                const std::uint64_t expected =
-                    offset >= disk.size() ? 0 : std::min<std::uint64_t>(len, disk.size() - offset);
-                buf.assign(len, 0);
-                const auto n = file->read(offset, buf.data(), len);
-                ++reads;
-                const bool ok = n == static_cast<std::int64_t>(expected) &&
-                                std::equal(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(expected),
-                                           disk.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(offset, disk.size())));
-                if (!ok && wrong++ == 0) {
-                    std::lock_guard lock(first_mu);
-                    first = "read(" + std::to_string(offset) + ", " + std::to_string(len) +
-                            ") gave " + std::to_string(n) + ", expected " + std::to_string(expected);
-                }
-            }
-        });
-    }
-    for (auto& t : threads) t.join();
-    INFO("first wrong read: ", first);
-    CHECK(wrong == 0);
+    run_threads(8, [&](int t) {
+        std::mt19937_64 rng(static_cast<unsigned>(t) + 1);
+        std::vector<unsigned char> buf;
+        for (int i = 0; i < 300; ++i) {
+            const std::uint64_t offset = rng() % (disk.size() + 100);
+            const std::uint64_t len = rng() % 70'000;
+            const std::uint64_t expected =
+                offset >= disk.size() ? 0 : std::min<std::uint64_t>(len, disk.size() - offset);
+            buf.assign(len, 0);
+            const auto n = file->read(offset, buf.data(), len);
+            ++reads;
+            const bool ok = n == static_cast<std::int64_t>(expected) &&
+                            std::equal(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(expected),
+                                       disk.begin() + static_cast<std::ptrdiff_t>(std::min<std::uint64_t>(offset, disk.size())));
+            if (!ok)
+                wrong.note([&] {
+                    return "read(" + std::to_string(offset) + ", " + std::to_string(len) + ") gave " +
+                           std::to_string(n) + ", expected " + std::to_string(expected);
+                });
+        }
+    });
+    INFO("first wrong read: ", wrong.first());
+    CHECK(wrong.count() == 0);
     CHECK(reads == 2400);
 }
 
@@ -590,30 +584,26 @@ TEST_CASE("list, stat, open and read from several threads at once") {
     const std::string small = files.back().first;
     const auto small_bytes = disk_bytes(small);
     std::atomic<int> wrong{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 6; ++t) {
-        threads.emplace_back([&] {
-            for (int i = 0; i < 40; ++i) {
-                const auto l = list(*origin, "");
-                if (l.rc != 0 || l.entries.size() != expected_root.entries.size()) ++wrong;
-                for (const auto& [path, e] : files) {
-                    mfs_origin_stat_t st{};
-                    if (origin->stat(path, st) != 0 || st.size != e.size) ++wrong;
-                }
-                int err = 0;
-                auto f = origin->open(small, err);
-                if (!f) {
-                    ++wrong;
-                    continue;
-                }
-                std::vector<unsigned char> buf(small_bytes.size() + 1);
-                const auto n = f->read(0, buf.data(), buf.size());
-                buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-                if (buf != small_bytes) ++wrong;
+    run_threads(6, [&](int) {
+        for (int i = 0; i < 40; ++i) {
+            const auto l = list(*origin, "");
+            if (l.rc != 0 || l.entries.size() != expected_root.entries.size()) ++wrong;
+            for (const auto& [path, e] : files) {
+                mfs_origin_stat_t st{};
+                if (origin->stat(path, st) != 0 || st.size != e.size) ++wrong;
             }
-        });
-    }
-    for (auto& t : threads) t.join();
+            int err = 0;
+            auto f = origin->open(small, err);
+            if (!f) {
+                ++wrong;
+                continue;
+            }
+            std::vector<unsigned char> buf(small_bytes.size() + 1);
+            const auto n = f->read(0, buf.data(), buf.size());
+            buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+            if (buf != small_bytes) ++wrong;
+        }
+    });
     CHECK(wrong == 0);
 }
 

@@ -29,22 +29,21 @@
 #include <musicfs/template.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 using musicfs::conformance::options;
 using musicfs::conformance::printable;
+using musicfs::conformance::Mismatches;
+using musicfs::conformance::run_threads;
 
 namespace {
 
@@ -361,31 +360,25 @@ TEST_CASE("functions are pure: the same inputs give the same output, from severa
         CHECK_MESSAGE(again == it->outcome, describe_call(it->f, it->args), " gave ",
                       describe(it->outcome), ", then ", describe(again));
     }
-    std::atomic<int> wrong{0};
-    std::mutex first_mu;
-    std::string first;  // guarded by first_mu
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 6; ++t) {
-        threads.emplace_back([&, t] {
-            for (int round = 0; round < 20; ++round) {
-                for (std::size_t k = 0; k < expected.size(); ++k) {
-                    const auto& e = expected[(k * 7 + static_cast<std::size_t>(t) * 13) % expected.size()];
-                    // Not call_full: doctest's assertions are not for other threads.
-                    const Outcome probe = call(e.f, e.args, *e.track, 0, true);
-                    Outcome o = probe;
-                    if (probe.rc >= 0) o = call(e.f, e.args, *e.track, static_cast<std::size_t>(probe.rc) + 1);
-                    if (!(o == e.outcome) && wrong++ == 0) {
-                        std::lock_guard lock(first_mu);
-                        first = describe_call(e.f, e.args) + " gave " + describe(o) + " instead of " +
-                                describe(e.outcome);
-                    }
-                }
+    Mismatches wrong;
+    run_threads(6, [&](int t) {
+        for (int round = 0; round < 20; ++round) {
+            for (std::size_t k = 0; k < expected.size(); ++k) {
+                const auto& e = expected[(k * 7 + static_cast<std::size_t>(t) * 13) % expected.size()];
+                // Not call_full: doctest's assertions are not for other threads.
+                const Outcome probe = call(e.f, e.args, *e.track, 0, true);
+                Outcome o = probe;
+                if (probe.rc >= 0) o = call(e.f, e.args, *e.track, static_cast<std::size_t>(probe.rc) + 1);
+                if (!(o == e.outcome))
+                    wrong.note([&] {
+                        return describe_call(e.f, e.args) + " gave " + describe(o) + " instead of " +
+                               describe(e.outcome);
+                    });
             }
-        });
-    }
-    for (auto& t : threads) t.join();
-    INFO("first difference: ", first);
-    CHECK(wrong == 0);
+        }
+    });
+    INFO("first difference: ", wrong.first());
+    CHECK(wrong.count() == 0);
 }
 
 TEST_CASE("known results (--expect)") {
