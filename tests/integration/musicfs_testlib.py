@@ -191,6 +191,15 @@ def origin_path(path):
     return os.getxattr(path, "user.musicfs.origin_path")
 
 
+def files_by_origin(mountpoint):
+    """origin path (str) -> mounted path (bytes), for every file in the mount."""
+    out = {}
+    for rel in walk_files(mountpoint):
+        full = os.path.join(os.fsencode(mountpoint), rel)
+        out[os.fsdecode(origin_path(full))] = full
+    return out
+
+
 # --- processes -------------------------------------------------------------------------------------
 
 def run(args, timeout=TOOL_TIMEOUT, **kwargs):

@@ -166,12 +166,7 @@ class MetaTaglibTagsTest(t.MountedCase):
 
     @classmethod
     def tree(cls):
-        """origin path (str) -> mounted path (bytes)."""
-        out = {}
-        for rel in t.walk_files(cls.m.mp):
-            full = os.path.join(os.fsencode(cls.m.mp), rel)
-            out[os.fsdecode(t.origin_path(full))] = full
-        return out
+        return t.files_by_origin(cls.m.mp)
 
     def test_1_catalog_has_the_tags(self):
         paths = self.tree()

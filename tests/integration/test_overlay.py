@@ -298,12 +298,7 @@ class OverlayTest(t.MountedCase):
 
     @classmethod
     def tree(cls):
-        """origin path (str) -> mounted path (bytes), for every file in the mount."""
-        out = {}
-        for rel in t.walk_files(cls.m.mp):
-            full = os.path.join(os.fsencode(cls.m.mp), rel)
-            out[os.fsdecode(t.origin_path(full))] = full
-        return out
+        return t.files_by_origin(cls.m.mp)
 
     def mounted(self, rel):
         paths = self.tree()
