@@ -114,7 +114,7 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
     //    thread walks, then is the only catalog writer.
     std::mutex mu;  // guards everything up to `finished`
     std::condition_variable work_cv, done_cv;
-    std::deque<Candidate> todo;  // grows at the back; references stay valid
+    std::deque<Candidate> queue;  // grows at the back; references stay valid
     std::size_t next = 0;        // the next candidate to read
     bool walked = false;         // nothing more will come
     std::deque<Outcome> done;
@@ -165,9 +165,9 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
     auto worker = [&] {
         std::unique_lock lock(mu);
         while (true) {
-            work_cv.wait(lock, [&] { return next < todo.size() || walked; });
-            if (next == todo.size()) break;  // walked, and everything taken
-            const Candidate& c = todo[next++];
+            work_cv.wait(lock, [&] { return next < queue.size() || walked; });
+            if (next == queue.size()) break;  // walked, and everything taken
+            const Candidate& c = queue[next++];
             lock.unlock();
             Outcome out = read_candidate(c);
             lock.lock();
@@ -204,7 +204,7 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
         if (found.empty()) return;
         {
             std::lock_guard lock(mu);
-            for (auto& c : found) todo.push_back(std::move(c));
+            for (auto& c : found) queue.push_back(std::move(c));
         }
         found.clear();
         work_cv.notify_all();
@@ -252,7 +252,7 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
         }
     }
     walk_end();
-    const std::size_t to_read = todo.size();  // final: only the walk added to it
+    const std::size_t to_read = queue.size();  // final: only the walk added to it
     spdlog::info("{}: {} audio files, {} to read (listed in {:.1f} ms)", origin.name(),
                  report.files - files_before, to_read,
                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
