@@ -42,28 +42,6 @@ std::size_t source_rank(const std::vector<std::string>& sources, std::string_vie
 
 }  // namespace
 
-TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sources) {
-    TagList out;
-    for (std::size_t i = 0; i < rows.size();) {
-        const std::string& key = std::get<1>(rows[i]);
-        std::size_t end = i;
-        std::size_t best = SIZE_MAX;
-        const std::string* best_source = nullptr;
-        for (; end < rows.size() && std::get<1>(rows[end]) == key; ++end) {
-            if (const std::size_t r = source_rank(sources, std::get<0>(rows[end])); r < best) {
-                best = r;
-                best_source = &std::get<0>(rows[end]);
-            }
-        }
-        // An empty value is how a source says "no such tag" (the user removing one).
-        for (std::size_t k = i; k < end; ++k)
-            if (std::get<0>(rows[k]) == *best_source && !std::get<2>(rows[k]).empty())
-                out.emplace_back(key, std::get<2>(rows[k]));
-        i = end;
-    }
-    return out;
-}
-
 TagList effective_tags(const PackedSets& sets, const std::vector<std::string>& sources) {
     struct Item {
         std::string_view key, value, source;
@@ -379,11 +357,17 @@ void Catalog::clear_user_pictures(std::int64_t track_id) {
     note_edit(track_id);
 }
 
-TagRows Catalog::tag_rows(std::int64_t track_id) {
-    TagRows out;
+PackedSets Catalog::tag_sets(std::int64_t track_id) {
+    PackedSets out;
     auto st = db_.prepare("SELECT source, tags FROM tag_sets WHERE track_id = ?");
     st.bind(1, track_id);
-    while (st.step()) append_tag_rows(st.text(0), st.text(1), out);
+    while (st.step()) out.emplace_back(st.text(0), st.text(1));
+    return out;
+}
+
+TagRows Catalog::tag_rows(std::int64_t track_id) {
+    TagRows out;
+    for (const auto& [source, packed] : tag_sets(track_id)) append_tag_rows(source, packed, out);
     sort_tag_rows(out);
     return out;
 }

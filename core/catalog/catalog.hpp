@@ -137,8 +137,10 @@ public:
     void clear_user_tags(std::int64_t track_id, const std::vector<std::string>& keys);
     void set_user_pictures(std::int64_t track_id, const std::vector<PictureRow>& pictures);
     void clear_user_pictures(std::int64_t track_id);
-    // Every tag of a track with its source, in precedence order per key: (source, key, value).
+    // Every tag of a track with its source, (source, key, value), by key, then source name.
     TagRows tag_rows(std::int64_t track_id);
+    // A track's stored sets, (source, packed tags), for effective_tags().
+    PackedSets tag_sets(std::int64_t track_id);
     bool tree_dirty();
     // Drops journal rows older than the newest `keep`.
     void prune_changes(std::int64_t keep);
@@ -245,12 +247,9 @@ private:
     Statement data_version_;
 };
 
-// Picks, for each key, the values of the highest-precedence source that has it. `rows` are
-// (source, key, value) as sort_tag_rows() orders them; sources not listed rank below the
-// listed ones.
-TagList effective_tags(const TagRows& rows, const std::vector<std::string>& sources);
-// The same from a track's packed sets, (source, tags) as stored in tag_sets, without unpacking
-// them into rows first.
+// Picks, for each key, the values of the highest-precedence source that has it, from a
+// track's packed sets (source, tags) as stored in tag_sets; sources not listed rank below the
+// listed ones, ties between them going to the first by name.
 TagList effective_tags(const PackedSets& sets, const std::vector<std::string>& sources);
 
 }  // namespace musicfs::catalog

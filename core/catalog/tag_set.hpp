@@ -18,7 +18,7 @@ using TagValue = std::pair<std::string, std::string>;
 using TagList = std::vector<TagValue>;
 // (source, packed tags): a track's sets as stored.
 using PackedSets = std::vector<std::pair<std::string, std::string>>;
-// (source, key, value), the rows effective_tags() merges.
+// (source, key, value): a track's tags with their sources, as `musicfs tag get` shows them.
 using TagRows = std::vector<std::tuple<std::string, std::string, std::string>>;
 
 std::string pack_tags(const TagList& tags);
@@ -30,8 +30,7 @@ TagList unpack_tags(std::string_view packed);
 std::vector<std::pair<std::string_view, std::string_view>> tag_views(std::string_view packed);
 // Appends the packed set's values to `rows` as (source, key, value).
 void append_tag_rows(std::string_view source, std::string_view packed, TagRows& rows);
-// Orders rows by key, then source, keeping each source's order of a key's values: the order
-// effective_tags() expects.
+// Orders rows by key, then source name, keeping each source's order of a key's values.
 void sort_tag_rows(TagRows& rows);
 
 }  // namespace musicfs::catalog

@@ -207,7 +207,7 @@ TEST_CASE("catalog: user tag edits replace, remove and clear per key") {
     add(c, o, "a.flac", {{"title", "File"}, {"genre", "Rock"}, {"artist", "A"}});
     const auto track = c.track_of("music", "a.flac");
     auto effective = [&] {
-        return catalog::effective_tags(c.tag_rows(track), {"user", "taglib"});
+        return catalog::effective_tags(c.tag_sets(track), {"user", "taglib"});
     };
     auto edit = [&](auto&& fn) {
         catalog::Transaction tx(c.db());
@@ -254,7 +254,7 @@ TEST_CASE("catalog: packed tag sets keep any bytes, and refuse malformed ones") 
                                    {"user", "b", "1"}});
 }
 
-TEST_CASE("catalog: effective tags from packed sets pick as the rows do") {
+TEST_CASE("catalog: effective tags from packed sets: precedence, hiding, ties") {
     const std::vector<std::pair<std::string, std::string>> sets = {
         {"zz-unlisted", catalog::pack_tags({{"a", "1"}})},
         {"aa-unlisted", catalog::pack_tags({{"a", "2"}})},
@@ -262,12 +262,8 @@ TEST_CASE("catalog: effective tags from packed sets pick as the rows do") {
         {"taglib", catalog::pack_tags({{"c", "4"}, {"b", "3"}, {"c", "5"}, {"d", "8"}})},
     };
     const std::vector<std::string> sources = {"user", "taglib"};
-    catalog::TagRows rows;
-    for (const auto& [source, packed] : sets) catalog::append_tag_rows(source, packed, rows);
-    catalog::sort_tag_rows(rows);
     // a: two unlisted sources tie, the first by name wins; b: hidden by the user's empty value.
     const catalog::TagList expected = {{"a", "2"}, {"c", "4"}, {"c", "5"}, {"d", "9"}};
-    CHECK(catalog::effective_tags(rows, sources) == expected);
     CHECK(catalog::effective_tags(sets, sources) == expected);
     CHECK(catalog::effective_tags(sets, {"taglib", "user"}) ==
           catalog::TagList{{"a", "2"}, {"b", "3"}, {"c", "4"}, {"c", "5"}, {"d", "8"}});
@@ -296,7 +292,7 @@ INSERT INTO tags (track_id, source, key, idx, value) VALUES
                                             {"taglib", "genre", "Rock"},
                                             {"user", "genre", ""},
                                             {"taglib", "title", "One"}});
-    CHECK(catalog::effective_tags(c.tag_rows(1), {"user", "taglib"}) ==
+    CHECK(catalog::effective_tags(c.tag_sets(1), {"user", "taglib"}) ==
           catalog::TagList{{"artists", "Z"}, {"artists", "A"}, {"title", "One"}});
     CHECK(c.tag_rows(2) == catalog::TagRows{{"taglib", "title", "Two"}});
     auto st = c.db().prepare("SELECT count(*) FROM sqlite_master WHERE name = 'tags'");
