@@ -72,6 +72,10 @@ public:
     bool version_changed(std::int64_t ino);
     // The session to notify when the last handle of an outdated version closes.
     void set_session(fuse_session* se) { session_ = se; }
+    // Whether the kernel opens directories without asking (FUSE_CAP_NO_OPENDIR_SUPPORT); set
+    // while INIT is answered, before any other request.
+    void set_kernel_opens_dirs(bool yes) { kernel_opens_dirs_ = yes; }
+    bool kernel_opens_dirs() const { return kernel_opens_dirs_; }
 
 private:
     struct ReaderSlot;
@@ -96,6 +100,7 @@ private:
     std::mutex open_mutex_;  // guards open_
     std::unordered_map<std::int64_t, OpenVersion> open_;
     fuse_session* session_ = nullptr;
+    bool kernel_opens_dirs_ = false;
 };
 
 // Marks the calling thread as serving a request until it goes out of scope; the catalog

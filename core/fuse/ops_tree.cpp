@@ -25,7 +25,7 @@ fuse_entry_param entry_for(Filesystem& fs, const catalog::NodeAttr& a) {
     return e;
 }
 
-void op_init(void*, fuse_conn_info* conn) noexcept {
+void op_init(void* userdata, fuse_conn_info* conn) noexcept {
     // Directory listings with attributes save a LOOKUP per entry for `ls -l`, `find` and
     // media-server scans.
     if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
@@ -36,6 +36,11 @@ void op_init(void*, fuse_conn_info* conn) noexcept {
     // Nothing here changes behind the kernel's back while mounted except through
     // notifications, so page-cache contents stay valid across opens.
     conn->want &= ~static_cast<unsigned>(FUSE_CAP_AUTO_INVAL_DATA);
+    // Opening a directory needs nothing from us. Kernels that can do without OPENDIR and
+    // RELEASEDIR then keep listings cached as op_opendir asks (keep_cache, cache_readdir),
+    // and a walk saves two of its four round trips per directory.
+    static_cast<Filesystem*>(userdata)->set_kernel_opens_dirs(
+        (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0);
 }
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) noexcept {
@@ -84,23 +89,20 @@ void op_access(fuse_req_t req, fuse_ino_t ino, int mask) noexcept {
 
 void op_opendir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
     guarded(req, "opendir", [&] {
+        // ENOSYS tells a kernel with FUSE_CAP_NO_OPENDIR_SUPPORT to open directories itself
+        // from now on, with the same caching as below.
+        if (fs_of(req).kernel_opens_dirs()) return (void)fuse_reply_err(req, ENOSYS);
         // The kernel sends OPENDIR only for inodes it knows are directories: no lookup needed.
         // It may keep listings in its page cache across opens.
         fi->cache_readdir = 1;
         fi->keep_cache = 1;
-        fi->fh = 0;  // the offset at which this handle's listing ended (0: not yet)
         fuse_reply_open(req, fi);
     });
 }
 
 // Offsets: 1 after ".", 2 after "..", then ino + 2 after each entry (entries come in ino order,
 // so an offset names the place to resume from even when entries are added or removed).
-void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
-              fuse_file_info* fi) {
-    // The kernel asks once more after the last entry, to learn that the listing ended: a
-    // round trip per directory that needs no query when the previous answer reached the end.
-    if (fi->fh != 0 && static_cast<std::uint64_t>(off) == fi->fh)
-        return (void)fuse_reply_buf(req, nullptr, 0);
+void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
     auto& fs = fs_of(req);
     auto& reader = fs.reader();
     // Reused and never zero-filled: clearing 128 KiB per call dominated cold directory walks.
@@ -159,18 +161,17 @@ void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus,
     // Only an empty listing asks whether the directory still exists.
     if (from_start && !any && !fs.getattr(static_cast<std::int64_t>(ino)))
         return (void)fuse_reply_err(req, ENOENT);
-    fi->fh = static_cast<std::uint64_t>(after + 2);  // everything listed
     fuse_reply_buf(req, buf.data(), used);
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                fuse_file_info* fi) noexcept {
-    guarded(req, "readdir", [&] { list_dir(req, ino, size, off, false, fi); });
+                fuse_file_info*) noexcept {
+    guarded(req, "readdir", [&] { list_dir(req, ino, size, off, false); });
 }
 
 void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                    fuse_file_info* fi) noexcept {
-    guarded(req, "readdirplus", [&] { list_dir(req, ino, size, off, true, fi); });
+                    fuse_file_info*) noexcept {
+    guarded(req, "readdirplus", [&] { list_dir(req, ino, size, off, true); });
 }
 
 void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) noexcept { fuse_reply_err(req, 0); }

@@ -258,6 +258,55 @@ def is_mounted(mountpoint):
     return mount_entry(mountpoint) is not None
 
 
+class FuseRequests:
+    """Counts the FUSE requests the kernel sends to one mount, by opcode name ("FUSE_READDIR"),
+    through a private tracefs instance filtered to the mount's connection, so that concurrent
+    tests and mounts do not count. Skips (SkipTest) without root or the fuse tracepoints.
+
+        with t.FuseRequests(mountpoint) as reqs:
+            os.listdir(...)
+        reqs.counts["FUSE_OPENDIR"]
+    """
+
+    TRACEFS = "/sys/kernel/tracing"
+
+    def __init__(self, mountpoint):
+        entry = mount_entry(mountpoint)
+        if entry is None:
+            raise unittest.SkipTest(f"{mountpoint} is not mounted")
+        major, minor = (int(x) for x in entry.split()[2].split(":"))
+        self.connection = (major << 20) | minor  # the kernel's dev_t, as the tracepoint prints it
+        self.counts = {}
+        self.instance = None
+
+    def __enter__(self):
+        events = os.path.join(self.TRACEFS, "events", "fuse", "fuse_request_send")
+        if os.geteuid() != 0 or not os.path.isdir(events):
+            raise unittest.SkipTest(f"needs root and the kernel's FUSE tracepoints ({events})")
+        self.instance = tempfile.mkdtemp(prefix="musicfs-", dir=os.path.join(self.TRACEFS, "instances"))
+        event = os.path.join(self.instance, "events", "fuse", "fuse_request_send")
+        with open(os.path.join(event, "filter"), "w", encoding="ascii") as f:
+            f.write(f"connection == {self.connection}")
+        with open(os.path.join(event, "enable"), "w", encoding="ascii") as f:
+            f.write("1")
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            with open(os.path.join(self.instance, "trace"), encoding="utf-8",
+                      errors="replace") as f:
+                for line in f:
+                    if line.startswith("#") or "opcode" not in line:
+                        continue
+                    # "... fuse_request_send: connection 62 req 8 opcode 27 (FUSE_OPENDIR) len 48"
+                    rest = line.rsplit(" opcode ", 1)[1]
+                    name = rest.split("(", 1)[1].split(")", 1)[0] if "(" in rest else rest
+                    self.counts[name] = self.counts.get(name, 0) + 1
+        finally:
+            os.rmdir(self.instance)  # tracefs removes an instance with rmdir, contents and all
+        return False
+
+
 def probe(path, timeout):
     """stat(path) in a child process, so that a daemon that does not answer cannot hang us.
     Returns None when it answered, else what went wrong."""

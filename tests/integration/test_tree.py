@@ -224,6 +224,39 @@ class ScanReportTest(unittest.TestCase):
         self.assertEqual(s["library"], "test")
 
 
+class KernelCacheTest(t.MountedCase):
+    """What a walk costs in requests: the kernel opens directories itself (FUSE's no-opendir
+    mode: no OPENDIR or RELEASEDIR round trips) and keeps every listing cached, so a second walk
+    sends no listing request at all. Observed through the kernel's FUSE tracepoints."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.m = cls.mount(t.library_dir())
+
+    def walk(self):
+        n = 0
+        for top, dirs, files in os.walk(self.m.mp):
+            for name in files:
+                os.lstat(os.path.join(top, name))
+                n += 1
+        return n
+
+    def test_walks_open_no_directories_and_list_once(self):
+        with t.FuseRequests(self.m.mp) as first:
+            files = self.walk()
+        self.assertGreater(files, 10)
+        listings = first.counts.get("FUSE_READDIRPLUS", 0) + first.counts.get("FUSE_READDIR", 0)
+        self.assertGreater(listings, 0, f"the tracepoints saw no listing: {first.counts}")
+        # The first OPENDIR after mounting (if the walk made it) learns that the daemon has none.
+        self.assertLessEqual(first.counts.get("FUSE_OPENDIR", 0), 1, first.counts)
+        self.assertEqual(first.counts.get("FUSE_RELEASEDIR", 0), 0, first.counts)
+
+        with t.FuseRequests(self.m.mp) as second:
+            self.assertEqual(self.walk(), files)
+        for op in ("FUSE_OPENDIR", "FUSE_RELEASEDIR", "FUSE_READDIR", "FUSE_READDIRPLUS"):
+            self.assertEqual(second.counts.get(op, 0), 0, f"second walk: {second.counts}")
+
+
 class LargeDirectoryTest(t.MountedCase):
     """A directory of thousands of entries: the kernel asks for the first page with attributes
     (READDIRPLUS) and, while nothing looks entries up, for the rest without (plain READDIR, names
