@@ -211,7 +211,8 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
     std::vector<TreeTrack> out;
     // Files in (origin, path) order through their unique index; each track's sets by their key.
     auto st = db_.prepare(
-        "SELECT t.id, f.path, g.source, g.tags FROM files f "
+        "SELECT t.id, f.path, g.source, g.tags, t.format, t.duration_ms, t.bitrate_kbps, "
+        "t.sample_rate, t.channels, t.bits_per_sample FROM files f "
         "JOIN tracks t ON t.file_id = f.id "
         "LEFT JOIN tag_sets g ON g.track_id = t.id "
         "ORDER BY f.origin_id, f.path, g.source");
@@ -225,7 +226,12 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
         const std::int64_t id = st.int64(0);
         if (out.empty() || out.back().track_id != id) {
             flush();
-            out.push_back({id, std::string(st.text(1)), {}});
+            AudioInfo a;
+            a.format = std::string(st.text(4));
+            std::int64_t* props[] = {&a.duration_ms, &a.bitrate_kbps, &a.sample_rate,
+                                     &a.channels, &a.bits_per_sample};
+            for (int i = 0; i < 5; ++i) *props[i] = st.is_null(5 + i) ? 0 : st.int64(5 + i);
+            out.push_back({id, std::string(st.text(1)), {}, std::move(a)});
         }
         if (!st.is_null(2)) sets.emplace_back(st.text(2), st.text(3));
     }

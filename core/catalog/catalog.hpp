@@ -48,6 +48,7 @@ struct TreeTrack {
     std::int64_t track_id = 0;
     std::string path;  // origin-relative path of its file
     TagList tags;      // effective tags
+    AudioInfo audio;
 };
 
 // A picture of a track (embedded art, or one the user set).
@@ -114,7 +115,8 @@ public:
 
     std::vector<UnreadableFile> unreadable_files();
 
-    // Effective tags of every track, ordered by origin and path (the tree builder's input).
+    // Effective tags and audio properties of every track, ordered by origin and path (the tree
+    // builder's input).
     // `sources` lists metadata sources from highest to lowest precedence.
     std::vector<TreeTrack> tree_tracks(const std::vector<std::string>& sources);
 

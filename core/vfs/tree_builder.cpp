@@ -18,25 +18,7 @@ std::int64_t now_ns() {
 std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources) {
     std::vector<TrackData> out;
     for (auto& t : catalog.tree_tracks(sources))
-        out.push_back({t.track_id, std::move(t.path), std::move(t.tags), {}});
-    // Audio properties ($format, $bitrate, queries like format:FLAC) are not part of
-    // Catalog::tree_tracks yet: read them here, by track id.
-    std::unordered_map<std::int64_t, catalog::AudioInfo> info;
-    auto st = catalog.db().prepare(
-        "SELECT id, format, duration_ms, bitrate_kbps, sample_rate, channels, bits_per_sample "
-        "FROM tracks");
-    while (st.step()) {
-        catalog::AudioInfo a;
-        a.format = std::string(st.text(1));
-        a.duration_ms = st.is_null(2) ? 0 : st.int64(2);
-        a.bitrate_kbps = st.is_null(3) ? 0 : st.int64(3);
-        a.sample_rate = st.is_null(4) ? 0 : st.int64(4);
-        a.channels = st.is_null(5) ? 0 : st.int64(5);
-        a.bits_per_sample = st.is_null(6) ? 0 : st.int64(6);
-        info.emplace(st.int64(0), std::move(a));
-    }
-    for (auto& t : out)
-        if (auto it = info.find(t.track_id); it != info.end()) t.audio = it->second;
+        out.push_back({t.track_id, std::move(t.path), std::move(t.tags), std::move(t.audio)});
     return out;
 }
 
