@@ -224,10 +224,21 @@ PluginPtr Registry::load_locked(const std::filesystem::path& path, bool fresh) {
     const std::string id = desc->id ? desc->id : "";
     if (id.empty() || !desc->name || !*desc->name)
         return refuse("its descriptor has no id or name");
-    for (const auto& e : entries_)
-        if (e.plugin->id() == id && e.plugin->path() != path)
-            return refuse(fmt::format("id {} is already provided by {}", id,
-                                      e.plugin->path().string()));
+    for (const auto& e : entries_) {
+        if (e.plugin->id() != id || e.plugin->path() == path) continue;
+        // Directories are searched in order and the first provider of an id wins: one in an
+        // earlier directory (plugins.path) overrides this one on purpose, which is no cause for
+        // a warning on every start. Two of one id in the same directory are a mistake.
+        if (e.plugin->path().parent_path() != path.parent_path()) {
+            std::string reason = fmt::format("overridden by {} (id {}, from an earlier directory)",
+                                             e.plugin->path().string(), id);
+            spdlog::info("plugin {} not loaded: {}", path.string(), reason);
+            refused_.push_back({path, std::move(reason)});
+            return nullptr;
+        }
+        return refuse(fmt::format("id {} is already provided by {}", id,
+                                  e.plugin->path().string()));
+    }
 
     auto plugin = std::make_shared<Plugin>(path, std::move(lib), desc);
     try {

@@ -225,6 +225,35 @@ TEST_CASE("a library without the entry symbol is refused with a reason") {
     CHECK(reason.find(MFS_PLUGIN_ENTRY_SYMBOL) != std::string::npos);
 }
 
+TEST_CASE("the first directory providing an id wins, and a second copy in one directory is refused") {
+    const fs::path top = fs::temp_directory_path() / fmt::format("musicfs-abi-ids-{}", getpid());
+    const fs::path mine = top / "mine", standard = top / "standard";
+    fs::create_directories(mine);
+    fs::create_directories(standard);
+    const auto source = plugin_path("abi_frozen_origin");
+    fs::copy_file(source, mine / "origin.so");
+    fs::copy_file(source, standard / "origin.so");
+    {
+        Registry registry({mine, standard});
+        REQUIRE(registry.plugins().size() == 1);
+        CHECK(registry.plugins()[0]->path() == mine / "origin.so");
+        const std::string reason = refusal(registry, standard / "origin.so");
+        INFO("reason: ", reason);
+        CHECK(reason.find("overridden by " + (mine / "origin.so").string()) != std::string::npos);
+    }
+    fs::copy_file(source, mine / "origin-copy.so");
+    {
+        Registry registry({mine});
+        REQUIRE(registry.plugins().size() == 1);
+        const auto loaded = registry.plugins()[0]->path();
+        const auto other = loaded == mine / "origin.so" ? mine / "origin-copy.so" : mine / "origin.so";
+        const std::string reason = refusal(registry, other);
+        INFO("reason: ", reason);
+        CHECK(reason.find("is already provided by " + loaded.string()) != std::string::npos);
+    }
+    fs::remove_all(top);
+}
+
 TEST_CASE("other defective plugins are refused with a reason") {
     Registry registry({});
     const std::vector<std::pair<std::string, std::string>> cases = {
