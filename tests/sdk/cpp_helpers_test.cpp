@@ -489,7 +489,7 @@ TEST_CASE("Host: services the host lacks, or has past its struct_size, are never
     CHECK(fake_host().logged(MFS_LOG_ERROR, "old hosts still log 42 1.5"));
 }
 
-TEST_CASE("Host: config_get returns the whole value, however long; counters reach the host") {
+TEST_CASE("Host: config_get returns the whole value, however long, and counters reach the host") {
     fake_host().config["long"] = std::string(300, 'v');
     fake_host().config["empty"] = "";
     const sdk::Host h(&fake_host().table, "org.test");
@@ -615,7 +615,7 @@ TEST_CASE("origin: list, stat, open, read and close through the C table") {
 
 // --- Metadata sources ----------------------------------------------------------------------------
 
-TEST_CASE("metadata: tags, properties and format reach the sink; errors fill `reason`") {
+TEST_CASE("metadata: tags, properties and format reach the sink, and errors fill `reason`") {
     const auto& k = kind<mfs_metadata_kind_t>(MFS_METADATA_KIND_ID);
     ConfigBuilder none{};
     mfs_metadata_t* m = nullptr;

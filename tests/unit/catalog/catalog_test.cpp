@@ -150,7 +150,7 @@ TEST_CASE("catalog: a catalog written by a newer musicfs is refused, not misread
     CHECK_THROWS_AS(catalog::Catalog(tmp.db()), UserError);
 }
 
-TEST_CASE("catalog: a reader's snapshot keeps one view until it ends; data_version sees commits") {
+TEST_CASE("catalog: a reader's snapshot keeps one view until it ends, and data_version sees commits") {
     TempDir tmp;
     catalog::Catalog c(tmp.db());
     const auto o = c.ensure_origin("music", "local");

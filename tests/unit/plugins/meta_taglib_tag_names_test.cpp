@@ -158,7 +158,7 @@ TEST_SUITE("meta-taglib tag names") {
               std::vector<PicardTag>{{"movementnumber", "2"}, {"movementtotal", "4"}});
     }
 
-    TEST_CASE("multi-valued tags keep every value, in order; empty values are dropped") {
+    TEST_CASE("multi-valued tags keep every value in order, and empty values are dropped") {
         CHECK(map_one("ARTISTS", {"Alice", "", "Bob", "Carol"}) ==
               std::vector<PicardTag>{
                   {"artists", "Alice"}, {"artists", "Bob"}, {"artists", "Carol"}});

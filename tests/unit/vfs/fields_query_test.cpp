@@ -71,7 +71,7 @@ TEST_CASE("format names follow beets (mediafile)") {
     for (const auto& [catalog_name, beets_name] : names) CHECK(beets_format_name(catalog_name) == beets_name);
 }
 
-TEST_CASE("artist and albumartist fall back to each other; album fields come from the album") {
+TEST_CASE("artist and albumartist fall back to each other, and album fields come from the album") {
     const auto a = track({{"artist", "Solo"}});
     CHECK(fmt(a, "albumartist") == "Solo");
     const auto b = track({{"albumartist", "Band"}});
