@@ -157,6 +157,31 @@ struct Replacements::Compiled {
     std::unique_ptr<icu::RegexMatcher> matcher;  // guarded by mu
 };
 
+namespace {
+
+// Whether beets' default rules (default_replacements()) leave `s` as it is, decided without a
+// regular expression: every rule either matches one of a few ASCII characters anywhere ('/',
+// '\\', controls, <>:"?*|) or is anchored at an end ('.' or '-' or white space first; '.' or white
+// space last, also before a final line terminator). White space and line terminators outside
+// ASCII all start with a byte >= 0x80, so an ASCII first and last byte rule the anchored ones
+// out. Valid UTF-8 only: the regular expressions would repair anything else.
+bool leaves_unchanged(std::string_view s) {
+    if (s.empty()) return true;
+    const auto first = static_cast<unsigned char>(s.front());
+    const auto last = static_cast<unsigned char>(s.back());
+    if (first >= 0x80 || first == '.' || first == '-' || first == ' ') return false;
+    if (last >= 0x80 || last == '.' || last == ' ') return false;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == '/' || c == '\\' || c == '<' || c == '>' || c == ':' || c == '"' ||
+            c == '?' || c == '*' || c == '|')
+            return false;
+    }
+    return musicfs::utf8::valid(s);
+}
+
+}  // namespace
+
 struct Replacements::Cache {
     static constexpr std::size_t kMaxEntries = 1 << 16;
     std::mutex mu;
@@ -164,7 +189,9 @@ struct Replacements::Cache {
 };
 
 Replacements::Replacements(const std::vector<Replacement>& rules)
-    : rules_(rules), cache_(std::make_unique<Cache>()) {
+    : rules_(rules),
+      cache_(std::make_unique<Cache>()),
+      beets_defaults_(rules == default_replacements()) {
     for (const auto& r : rules_) {
         UErrorCode status = U_ZERO_ERROR;
         UParseError pe{};
@@ -186,6 +213,9 @@ Replacements::Replacements(Replacements&&) noexcept = default;
 Replacements& Replacements::operator=(Replacements&&) noexcept = default;
 
 std::string Replacements::apply(std::string_view component) const {
+    // Most names need nothing from beets' defaults: a file name, unique per track, would
+    // otherwise cost a cache miss and eight regular expressions.
+    if (beets_defaults_ && leaves_unchanged(component)) return std::string(component);
     const std::string key(component);
     {
         std::lock_guard lock(cache_->mu);

@@ -21,6 +21,7 @@ inline constexpr std::size_t kMaxNameBytes = 255;
 struct Replacement {
     std::string pattern;
     std::string replacement;
+    bool operator==(const Replacement&) const = default;
 };
 
 // beets' default `replace:` list (config_default.yaml), applied to each component in order.
@@ -47,6 +48,7 @@ private:
     std::vector<std::unique_ptr<Compiled>> compiled_;
     // Names repeat (an artist, an album for each of its tracks): results are remembered.
     std::unique_ptr<Cache> cache_;
+    bool beets_defaults_ = false;  // rules_ are default_replacements() (names.cpp: leaves_unchanged)
 };
 
 // Unicode NFC (ill-formed UTF-8 repaired first).
