@@ -182,8 +182,12 @@ PluginPtr Registry::load_file(const std::filesystem::path& path) {
 }
 
 PluginPtr Registry::load_locked(const std::filesystem::path& path, bool fresh) {
-    auto refuse = [&](const std::string& reason) -> PluginPtr {
-        spdlog::warn("plugin {} refused: {}", path.string(), reason);
+    // `expected`: a refusal the configuration asked for (an override), not worth a warning.
+    auto refuse = [&](const std::string& reason, bool expected = false) -> PluginPtr {
+        if (expected)
+            spdlog::info("plugin {} not loaded: {}", path.string(), reason);
+        else
+            spdlog::warn("plugin {} refused: {}", path.string(), reason);
         refused_.push_back({path, reason});
         return nullptr;
     };
@@ -229,13 +233,10 @@ PluginPtr Registry::load_locked(const std::filesystem::path& path, bool fresh) {
         // Directories are searched in order and the first provider of an id wins: one in an
         // earlier directory (plugins.path) overrides this one on purpose, which is no cause for
         // a warning on every start. Two of one id in the same directory are a mistake.
-        if (e.plugin->path().parent_path() != path.parent_path()) {
-            std::string reason = fmt::format("overridden by {} (id {}, from an earlier directory)",
-                                             e.plugin->path().string(), id);
-            spdlog::info("plugin {} not loaded: {}", path.string(), reason);
-            refused_.push_back({path, std::move(reason)});
-            return nullptr;
-        }
+        if (e.plugin->path().parent_path() != path.parent_path())
+            return refuse(fmt::format("overridden by {} (id {}, from an earlier directory)",
+                                      e.plugin->path().string(), id),
+                          true);
         return refuse(fmt::format("id {} is already provided by {}", id,
                                   e.plugin->path().string()));
     }

@@ -285,10 +285,14 @@ class FuseRequests:
             raise unittest.SkipTest(f"needs root and the kernel's FUSE tracepoints ({events})")
         self.instance = tempfile.mkdtemp(prefix="musicfs-", dir=os.path.join(self.TRACEFS, "instances"))
         event = os.path.join(self.instance, "events", "fuse", "fuse_request_send")
-        with open(os.path.join(event, "filter"), "w", encoding="ascii") as f:
-            f.write(f"connection == {self.connection}")
-        with open(os.path.join(event, "enable"), "w", encoding="ascii") as f:
-            f.write("1")
+        try:
+            with open(os.path.join(event, "filter"), "w", encoding="ascii") as f:
+                f.write(f"connection == {self.connection}")
+            with open(os.path.join(event, "enable"), "w", encoding="ascii") as f:
+                f.write("1")
+        except BaseException:
+            os.rmdir(self.instance)
+            raise
         return self
 
     def __exit__(self, *exc):
