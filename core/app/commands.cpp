@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -180,7 +181,14 @@ int cmd_mount(const CommonArgs& common, const std::vector<std::string>& paths, b
             init_logging(config, lib.dir() + "/musicfs.log");
             lib.close_catalog();  // reopened by on_serving, in the detached process
         };
-    mount.on_reload = [&] { lib.reload_plugins(); };
+    // A reload may replace format writers: edited tracks are then served anew, and what the
+    // kernel cached of them is dropped (through the change journal, on the invalidator's
+    // thread, which owns the catalog's writer).
+    std::atomic<bool> writers_replaced{false};
+    mount.on_reload = [&] {
+        lib.reload_plugins();
+        if (overlay.set_writers(lib.format_writers())) writers_replaced = true;
+    };
     // `musicfs tag set` finds the daemon serving this catalog by its pid file, and waits until
     // the daemon has applied the edit (applied_change) so that the next open sees it.
     const std::string pid_file = lib.dir() + "/daemon.pid";
@@ -193,6 +201,7 @@ int cmd_mount(const CommonArgs& common, const std::vector<std::string>& paths, b
     // The invalidator's thread is the only user of the catalog's writer while mounted.
     mount.on_poll = [&] {
         if (!lib.catalog_open()) lib.reopen_catalog();
+        if (writers_replaced.exchange(false)) lib.catalog().journal_edited_tracks();
         if (lib.refresh_tree()) spdlog::info("an edit or a scan changed paths: tree updated");
     };
     mount.on_applied = [&](std::int64_t seq) {

@@ -183,6 +183,11 @@ std::int64_t Catalog::put_track(std::int64_t origin_id, const std::string& path,
 
 void Catalog::journal_track(std::int64_t track_id) { journal_track_.bind(1, track_id).run(); }
 
+void Catalog::journal_edited_tracks() {
+    db_.exec("INSERT INTO changes (kind, track_id) SELECT 'track', id FROM tracks "
+             "WHERE edit_seq > 0");
+}
+
 void Catalog::put_unreadable(std::int64_t origin_id, const std::string& path, std::int64_t size,
                              std::int64_t mtime_ns, const std::string& reason) {
     insert_file_.bind(1, origin_id).bind_blob(2, path).bind(3, size).bind(4, mtime_ns).bind(5,

@@ -131,6 +131,9 @@ public:
     std::int64_t track_of(const std::string& origin, const std::string& path);
     // Journals that a track's bytes changed (a rescan found the file changed).
     void journal_track(std::int64_t track_id);
+    // Journals every edited track (its served bytes depend on the format writers, which a
+    // plugin reload replaced).
+    void journal_edited_tracks();
     // The user's overlay. `values` empty for a key removes that tag from served files; clear
     // (no keys: all) reverts to the file's own values. Each call journals a track change and
     // marks the tree dirty. Call inside a Transaction.

@@ -4,19 +4,44 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace musicfs::overlay {
 
 Overlay::Overlay(std::vector<std::shared_ptr<const FormatWriter>> writers,
                  std::vector<std::string> sources, std::size_t cache_bytes)
-    : writers_(std::move(writers)), sources_(std::move(sources)), cache_bytes_(cache_bytes) {}
+    : sources_(std::move(sources)), cache_bytes_(cache_bytes), writers_(std::move(writers)) {}
 
-std::shared_ptr<const FormatWriter> Overlay::writer_for(const std::string& format) const {
+bool Overlay::has_writers() const {
+    std::lock_guard lock(mu_);
+    return !writers_.empty();
+}
+
+bool Overlay::set_writers(std::vector<std::shared_ptr<const FormatWriter>> writers) {
+    auto plugins = [](const std::vector<std::shared_ptr<const FormatWriter>>& ws) {
+        std::vector<const plugin::Plugin*> out;
+        for (const auto& w : ws) out.push_back(&w->plugin());
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    std::lock_guard lock(mu_);
+    const bool changed = plugins(writers) != plugins(writers_);
+    writers_ = std::move(writers);
+    ++generation_;
+    lru_.clear();
+    index_.clear();
+    cached_bytes_ = 0;
+    return changed;
+}
+
+std::pair<std::shared_ptr<const FormatWriter>, std::uint64_t> Overlay::writer_for(
+    const std::string& format) const {
+    std::lock_guard lock(mu_);
     for (const auto& w : writers_)
         for (const auto& f : w->formats())
-            if (f == format) return w;
-    return nullptr;
+            if (f == format) return {w, generation_};
+    return {nullptr, generation_};
 }
 
 Served Overlay::served(const catalog::NodeAttr& attr, catalog::CatalogReader& reader,
@@ -31,7 +56,7 @@ Served Overlay::served(const catalog::NodeAttr& attr, catalog::CatalogReader& re
     }
 
     Served served;
-    const auto writer = writer_for(attr.format);
+    const auto [writer, generation] = writer_for(attr.format);
     if (!writer) {
         spdlog::warn("{}: edited, but no format writer serves {} files; served unchanged",
                      utf8::repair(path), attr.format);
@@ -63,6 +88,7 @@ Served Overlay::served(const catalog::NodeAttr& attr, catalog::CatalogReader& re
     }
 
     std::lock_guard lock(mu_);
+    if (generation != generation_) return served;  // the writers were replaced meanwhile
     if (index_.count(key)) return index_.at(key)->served;  // another thread was faster
     const std::size_t bytes = served.layout ? served.layout->literal_bytes() + 256 : 256;
     lru_.push_front({attr.track_id, attr.edit_seq, served, bytes});

@@ -33,7 +33,13 @@ public:
             std::vector<std::string> sources, std::size_t cache_bytes = 64u << 20);
 
     const std::vector<std::string>& sources() const { return sources_; }
-    bool has_writers() const { return !writers_.empty(); }
+    bool has_writers() const;
+
+    // Serves edited tracks through `writers` from now on (a plugin reload replaced some) and
+    // drops every cached layout; open files keep the layout they were opened with. Returns
+    // whether any writer's plugin differs from before, which means the served bytes of every
+    // edited track may have changed. [thread-safe]
+    bool set_writers(std::vector<std::shared_ptr<const FormatWriter>> writers);
 
     // The served form of an edited track (attr.edit_seq > 0). Reads the original through
     // `origin` when the layout is not cached. [thread-safe]
@@ -44,9 +50,10 @@ public:
     void forget(std::int64_t track_id);
 
 private:
-    std::shared_ptr<const FormatWriter> writer_for(const std::string& format) const;
+    // The writer of `format` (or null), and the writers' generation it belongs to.
+    std::pair<std::shared_ptr<const FormatWriter>, std::uint64_t> writer_for(
+        const std::string& format) const;
 
-    std::vector<std::shared_ptr<const FormatWriter>> writers_;
     std::vector<std::string> sources_;
     std::size_t cache_bytes_;
 
@@ -56,7 +63,9 @@ private:
         Served served;
         std::size_t bytes;
     };
-    std::mutex mu_;  // guards the cache below
+    mutable std::mutex mu_;  // guards the writers and the cache below
+    std::vector<std::shared_ptr<const FormatWriter>> writers_;
+    std::uint64_t generation_ = 0;  // of writers_: a layout made by older writers is not cached
     std::list<Entry> lru_;  // most recently used first
     std::map<std::pair<std::int64_t, std::int64_t>, std::list<Entry>::iterator> index_;
     std::size_t cached_bytes_ = 0;

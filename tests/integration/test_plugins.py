@@ -143,5 +143,69 @@ throw_on = "list"
         self.assertRegex(text, r"local\s+org\.musicfs\.origin\.local")
 
 
+def built_plugin(file_name):
+    """A standard plugin as built (bin/../lib/musicfs/plugins)."""
+    top = os.path.dirname(os.path.dirname(os.path.abspath(t.musicfs_bin())))
+    path = os.path.join(top, "lib", "musicfs", "plugins", file_name)
+    if not os.path.exists(path):
+        t.skip(f"{path} was not built")
+    return path
+
+
+class FormatWriterReloadTest(unittest.TestCase):
+    """A format writer replaced on disk is taken on SIGHUP too: edited tracks are served through
+    the new library from then on (what the kernel cached of them is dropped), and the old library
+    is unloaded as soon as no open file reads through it."""
+
+    def setUp(self):
+        t.require_all(mutagen=True)
+        self.tmp = tempfile.mkdtemp(prefix="musicfs-writers-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.plugin_dir = os.path.join(self.tmp, "plugins")
+        os.mkdir(self.plugin_dir)
+        self.plugin = os.path.join(self.plugin_dir, "format-flac.so")
+        install(built_plugin("format-flac.so"), self.plugin)  # overrides the standard one
+        self.lib = os.path.join(self.tmp, "library")
+        os.mkdir(self.lib)
+        manifest = t.Manifest(t.library_dir())
+        flac = next(tr for tr in manifest.tracks
+                    if tr["format"] == "flac" and not tr.get("symlink_to"))
+        self.original = os.path.join(self.lib, "one.flac")
+        shutil.copyfile(manifest.original(flac), self.original)
+
+    def served(self, m):
+        files = t.walk_files(os.fsencode(m.mp))
+        self.assertEqual(len(files), 1, files)
+        return os.path.join(os.fsencode(m.mp), files[0])
+
+    def check(self, path, title):
+        from mutagen.flac import FLAC
+        self.assertEqual(FLAC(path).get("title"), [title])
+        self.assertEqual(t.ffmpeg_audio_md5(path), t.ffmpeg_audio_md5(self.original),
+                         "the audio differs from the original's")
+
+    def test_reload_replaces_format_writers(self):
+        with t.Mount(self.lib, "--plugin-dir", self.plugin_dir, "--log-level", "debug") as m:
+            def tag_title(title):
+                r = t.musicfs("tag", "set", self.served(m), f"title={title}")
+                self.assertEqual(r.returncode, 0, r.stderr)
+            tag_title("Before the reload")
+            self.check(self.served(m), "Before the reload")  # a layout of the first library
+
+            forgotten = m.log().count("forget track")
+            install(built_plugin("format-flac.so"), self.plugin)  # a new inode: a new library
+            m.kill(signal.SIGHUP)
+            wait_for(lambda: "plugin org.musicfs.format.flac reloaded" in m.log(),
+                     what="the format writer's reload")
+            wait_for(lambda: "org.musicfs.format.flac 0.1.0: deinit" in m.log(),
+                     what=f"the old format writer's deinit\n{m.log()}")
+            wait_for(lambda: m.log().count("forget track") > forgotten,
+                     what="the kernel told to forget the edited track")
+            self.check(self.served(m), "Before the reload")
+            tag_title("After the reload")
+            self.check(self.served(m), "After the reload")
+            self.assertTrue(os.path.ismount(m.mp))
+
+
 if __name__ == "__main__":
     t.main()
