@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace musicfs::overlay {
 
@@ -25,13 +26,17 @@ bool Overlay::set_writers(std::vector<std::shared_ptr<const FormatWriter>> write
         std::sort(out.begin(), out.end());
         return out;
     };
+    // The old writers and layouts go after the lock is released: the last reference to a
+    // replaced plugin unloads it, which runs the plugin's deinit.
+    std::vector<std::shared_ptr<const FormatWriter>> old_writers;
+    std::list<Entry> old_layouts;
     std::lock_guard lock(mu_);
     const bool changed = plugins(writers) != plugins(writers_);
-    writers_ = std::move(writers);
-    ++generation_;
-    lru_.clear();
+    old_writers = std::exchange(writers_, std::move(writers));
+    old_layouts.swap(lru_);
     index_.clear();
     cached_bytes_ = 0;
+    ++generation_;
     return changed;
 }
 
