@@ -3,8 +3,12 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -77,9 +81,10 @@ public:
         return album_of_[track] < 0 ? nullptr : &albums_[static_cast<std::size_t>(album_of_[track])];
     }
 
-    // %aunique{keys,disambiguators,bracket} for the album of `f`.
+    // %aunique{keys,disambiguators,bracket} for the album of `f`. [thread-safe]
     std::string aunique(std::span<const std::string> args, const TrackFields& f) {
         if (!f.album()) return {};
+        std::lock_guard lock(mu_);  // the memo and the indexes below
         const auto& cfg = layout_.config_.aunique;
         const std::string keys = arg(args, 0).empty() ? cfg.keys : arg(args, 0);
         const std::string disam = arg(args, 1).empty() ? cfg.disambiguators : arg(args, 1);
@@ -104,9 +109,10 @@ public:
         return result;
     }
 
-    // %sunique{keys,disambiguators,bracket} for the singleton `f`.
+    // %sunique{keys,disambiguators,bracket} for the singleton `f`. [thread-safe]
     std::string sunique(std::span<const std::string> args, const TrackFields& f) {
         if (!f.singleton()) return {};
+        std::lock_guard lock(mu_);
         const auto& cfg = layout_.config_.sunique;
         const std::string keys = arg(args, 0).empty() ? cfg.keys : arg(args, 0);
         const std::string disam = arg(args, 1).empty() ? cfg.disambiguators : arg(args, 1);
@@ -221,6 +227,7 @@ private:
     const std::vector<TrackData>& tracks_;
     std::vector<AlbumRef> albums_;
     std::vector<std::ptrdiff_t> album_of_;
+    std::mutex mu_;  // guards the memo and the indexes: tracks are placed on several threads
     std::map<std::tuple<std::string, std::string, std::string, std::string, std::int64_t>,
              std::string>
         memo_;
@@ -336,12 +343,46 @@ std::vector<std::string> TreeLayout::render(const Template& tmpl, const TrackDat
                          lowercase_extension(track.path));
 }
 
-std::vector<Placement> TreeLayout::place(const std::vector<TrackData>& tracks) const {
+namespace {
+
+// Runs body(i) for every i in [0, n) on up to `max_threads` threads (0: one per CPU), in
+// blocks; rethrows the first exception a thread met once all have stopped.
+template <typename Body>
+void for_each_index(std::size_t n, unsigned max_threads, Body body) {
+    constexpr std::size_t kBlock = 256;
+    if (max_threads == 0) max_threads = std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t threads = std::min<std::size_t>(max_threads, n / kBlock + 1);
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mu;
+    auto work = [&] {
+        try {
+            for (std::size_t b; (b = next.fetch_add(kBlock)) < n;)
+                for (std::size_t i = b; i < std::min(n, b + kBlock); ++i) body(i);
+        } catch (...) {
+            std::lock_guard lock(error_mu);
+            if (!error) error = std::current_exception();
+            next = n;  // the others stop after their block
+        }
+    };
+    std::vector<std::jthread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+    work();
+    helpers.clear();  // joins
+    if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+std::vector<Placement> TreeLayout::place(const std::vector<TrackData>& tracks,
+                                         unsigned threads) const {
     Placer placer(*this, tracks);
-    std::vector<Placement> out;
-    out.reserve(tracks.size() * views_.size());
-    DirSlot root;
-    for (std::size_t i = 0; i < tracks.size(); ++i) {
+    // 1. Every track's legalised path in every view. Tracks are independent here (template
+    //    functions are thread-safe, the placer's memo is locked), so this runs on every CPU.
+    //    No components: no rule of the view matched.
+    const std::size_t nviews = views_.size();
+    std::vector<Placement> staged(tracks.size() * nviews);
+    for_each_index(tracks.size(), threads, [&](std::size_t i) {
         const TrackData& track = tracks[i];
         const AlbumRef* album = placer.album(i);
         const TrackFields fields(track, album, config_.path_sep_replace);
@@ -351,7 +392,8 @@ std::vector<Placement> TreeLayout::place(const std::vector<TrackData>& tracks) c
                                      name == "aunique" ? placer.aunique(args, fields)
                                                        : placer.sunique(args, fields));
                              });
-        for (const View& view : views_) {
+        for (std::size_t v = 0; v < nviews; ++v) {
+            const View& view = views_[v];
             // beets: the first query that matches, else the default.
             const Rule* rule = nullptr;
             for (const Rule& r : view.rules)
@@ -366,29 +408,39 @@ std::vector<Placement> TreeLayout::place(const std::vector<TrackData>& tracks) c
             auto comps = legalize_path(path, replacements_, config_.max_filename_length,
                                        lowercase_extension(track.path));
             comps.insert(comps.begin(), view.name_components.begin(), view.name_components.end());
-
-            DirSlot* dir = &root;
-            for (std::size_t c = 0; c + 1 < comps.size(); ++c) {
-                // A directory may not take a name a file already holds; it is numbered instead.
-                std::string name = comps[c];
-                for (unsigned k = 2; dir->files.count(name); ++k)
-                    name = numbered_name(comps[c], "", k, config_.max_filename_length);
-                comps[c] = name;
-                dir = &dir->dirs[name];
-            }
-            std::string& file = comps.back();
-            if (dir->files.count(file) || dir->dirs.count(file)) {
-                const auto [stem, ext] = split_extension(file);
-                unsigned& k = dir->next_number.try_emplace(file, 2).first->second;
-                std::string candidate;
-                do {
-                    candidate = numbered_name(stem, ext, k++, config_.max_filename_length);
-                } while (dir->files.count(candidate) || dir->dirs.count(candidate));
-                file = candidate;
-            }
-            dir->files.insert(file);
-            out.push_back({track.track_id, std::move(comps)});
+            staged[i * nviews + v] = {track.track_id, std::move(comps)};
         }
+    });
+
+    // 2. Names taken twice are numbered in track order: a name's number depends on the tracks
+    //    before it.
+    std::vector<Placement> out;
+    out.reserve(staged.size());
+    DirSlot root;
+    for (Placement& p : staged) {
+        if (p.components.empty()) continue;
+        auto& comps = p.components;
+        DirSlot* dir = &root;
+        for (std::size_t c = 0; c + 1 < comps.size(); ++c) {
+            // A directory may not take a name a file already holds; it is numbered instead.
+            std::string name = comps[c];
+            for (unsigned k = 2; dir->files.count(name); ++k)
+                name = numbered_name(comps[c], "", k, config_.max_filename_length);
+            comps[c] = name;
+            dir = &dir->dirs[name];
+        }
+        std::string& file = comps.back();
+        if (dir->files.count(file) || dir->dirs.count(file)) {
+            const auto [stem, ext] = split_extension(file);
+            unsigned& k = dir->next_number.try_emplace(file, 2).first->second;
+            std::string candidate;
+            do {
+                candidate = numbered_name(stem, ext, k++, config_.max_filename_length);
+            } while (dir->files.count(candidate) || dir->dirs.count(candidate));
+            file = candidate;
+        }
+        dir->files.insert(file);
+        out.push_back(std::move(p));
     }
     return out;
 }

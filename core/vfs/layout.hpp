@@ -109,7 +109,9 @@ public:
     // Where each track goes, in every view it belongs to (a view whose paths have no default
     // leaves out the tracks none of its queries match). Names that collide in a directory are
     // told apart in track order: "01 Title.flac", "01 Title (2).flac", ...
-    std::vector<Placement> place(const std::vector<TrackData>& tracks) const;
+    // `threads`: how many threads evaluate the templates (0: one per CPU). The result is the
+    // same whatever their number.
+    std::vector<Placement> place(const std::vector<TrackData>& tracks, unsigned threads = 0) const;
 
     // Everything the tree depends on besides the tracks: views, paths, replacements, options
     // and the provider of every function the templates call.

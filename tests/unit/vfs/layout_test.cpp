@@ -79,6 +79,49 @@ TEST_CASE("beets' default paths: albums, singletons, compilations") {
           "/A/00 .hidden.flac");
 }
 
+TEST_CASE("placing on several threads gives what one thread gives") {
+    // Enough tracks for many blocks of work, with what makes placement depend on other tracks:
+    // albums that %aunique tells apart, singletons for %sunique, and names taken twice.
+    std::vector<TrackData> tracks;
+    for (int i = 0; i < 6000; ++i) {
+        const std::string artist = "Artist " + std::to_string(i % 37);
+        const std::string album = "Album " + std::to_string(i % 11);  // shared across artists
+        catalog::TagList tags = {{"title", "Song " + std::to_string(i % 3)},
+                                 {"artist", artist},
+                                 {"date", std::to_string(1990 + i % 5)}};
+        if (i % 9 != 0) {  // every 9th track is a singleton
+            tags.push_back({"album", album});
+            tags.push_back({"albumartist", artist});
+            tags.push_back({"tracknumber", std::to_string(i % 2 + 1)});
+            // Albums of one artist and name told apart by their id, as MusicBrainz does.
+            tags.push_back({"musicbrainz_albumid", "mb-" + std::to_string(i % 1000)});
+        }
+        tracks.push_back(track(1000 + i, "src/" + std::to_string(i) + ".flac", std::move(tags)));
+    }
+    LayoutConfig config;
+    config.views = {{"", {{"default", "$albumartist/$album%aunique{}/$track $title"},
+                          {"singleton:true", "Singles/$artist%sunique{}/$title"}}}};
+    const TreeLayout layout(config);
+    const auto one = layout.place(tracks, 1);
+    const auto four = layout.place(tracks, 4);
+    REQUIRE(one.size() == tracks.size());
+    REQUIRE(four.size() == one.size());
+    std::size_t differ = 0, numbered = 0, disambiguated = 0;
+    std::set<std::string> paths;
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        CHECK(four[i].track_id == one[i].track_id);
+        if (joined(four[i]) != joined(one[i]) && ++differ <= 3) CHECK(joined(four[i]) == joined(one[i]));
+        if (joined(one[i]).find(" (2)") != std::string::npos) ++numbered;
+        if (joined(one[i]).find(" [") != std::string::npos) ++disambiguated;
+        paths.insert(joined(one[i]));
+    }
+    CHECK(differ == 0);
+    CHECK(paths.size() == one.size());  // every path once
+    // The input did take names twice, and had albums and singletons to tell apart.
+    CHECK(numbered > 0);
+    CHECK(disambiguated > 0);
+}
+
 TEST_CASE("%aunique: beets' DisambiguationTest cases") {
     // Two albums with the same artist and name, in 2001 and 2002.
     const auto i1 = track(1, "a/1.flac", {{"albumartist", "the album artist"}, {"album", "the album"},
