@@ -20,7 +20,6 @@ namespace musicfs::catalog {
 
 inline constexpr std::int64_t kRootIno = 1;
 
-
 struct AudioInfo {
     std::string format;
     std::int64_t duration_ms = 0;
