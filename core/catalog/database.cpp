@@ -22,6 +22,9 @@ void configure_sqlite() {
     (void)done;
 }
 
+// SQLite's default auto-checkpoint size, in pages.
+constexpr int kSqliteAutoCheckpointPages = 1000;
+
 }  // namespace
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -140,6 +143,53 @@ Transaction::~Transaction() {
 void Transaction::commit() {
     db_.exec("COMMIT");
     done_ = true;
+}
+
+BackgroundCheckpoints::BackgroundCheckpoints(Database& writer, int pages)
+    : writer_(writer),
+      own_(writer.path(), Database::Mode::ReadWrite),
+      pages_(pages),
+      thread_([this](std::stop_token stop) { run(std::move(stop)); }) {
+    // Replaces SQLite's auto-checkpoint, which is itself a WAL hook.
+    sqlite3_wal_hook(writer_.handle(), &BackgroundCheckpoints::on_commit, this);
+}
+
+BackgroundCheckpoints::~BackgroundCheckpoints() {
+    sqlite3_wal_autocheckpoint(writer_.handle(), kSqliteAutoCheckpointPages);
+    thread_.request_stop();
+    thread_.join();
+}
+
+void BackgroundCheckpoints::checkpoint_now() {
+    {
+        std::lock_guard lock(mu_);
+        wanted_ = true;
+    }
+    cv_.notify_one();
+}
+
+int BackgroundCheckpoints::on_commit(void* self, sqlite3*, const char*, int pages) {
+    auto* me = static_cast<BackgroundCheckpoints*>(self);
+    if (pages >= me->pages_) me->checkpoint_now();
+    return SQLITE_OK;
+}
+
+void BackgroundCheckpoints::run(std::stop_token stop) {
+    while (true) {
+        {
+            std::unique_lock lock(mu_);
+            if (!cv_.wait(lock, stop, [&] { return wanted_; })) return;
+            wanted_ = false;
+        }
+        // PASSIVE: copies what no reader still needs and never blocks the writer. A failure
+        // costs nothing but time: the next checkpoint, or the close, does the work.
+        int log = 0, done = 0;
+        const int rc = sqlite3_wal_checkpoint_v2(own_.handle(), nullptr,
+                                                 SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+        if (rc != SQLITE_OK)
+            spdlog::debug("catalog {}: background checkpoint: {}", own_.path(),
+                          sqlite3_errmsg(own_.handle()));
+    }
 }
 
 }  // namespace musicfs::catalog

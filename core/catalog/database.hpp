@@ -4,11 +4,14 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace musicfs::catalog {
 
@@ -85,6 +88,36 @@ public:
 private:
     Database& db_;
     bool done_ = false;
+};
+
+// Moves WAL checkpoints off a writing connection while it lives: the writer no longer
+// checkpoints at commit (SQLite's auto-checkpoint, which syncs the WAL and the database file on
+// the committing thread), a thread with a connection of its own does. It checkpoints when the
+// WAL holds `pages` pages (SQLite's auto-checkpoint size by default) and when asked with
+// `checkpoint_now`. A commit is as durable as before: with synchronous=NORMAL it is on disk
+// once a checkpoint, or the close of the last connection, has synced the WAL.
+class BackgroundCheckpoints {
+public:
+    explicit BackgroundCheckpoints(Database& writer, int pages = 1000);
+    BackgroundCheckpoints(const BackgroundCheckpoints&) = delete;
+    // Waits for a running checkpoint; the writer checkpoints at commit again.
+    ~BackgroundCheckpoints();
+
+    // Starts a checkpoint of everything committed so far (unless one is running; the next
+    // commit over the threshold, or the close, takes the rest).
+    void checkpoint_now();
+
+private:
+    static int on_commit(void* self, sqlite3* db, const char* schema, int pages);
+    void run(std::stop_token stop);
+
+    Database& writer_;
+    Database own_;
+    int pages_;
+    std::mutex mu_;
+    std::condition_variable_any cv_;
+    bool wanted_ = false;
+    std::jthread thread_;  // last: started once everything above is ready
 };
 
 }  // namespace musicfs::catalog

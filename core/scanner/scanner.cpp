@@ -69,6 +69,9 @@ ScanReport Scanner::run() {
     ScanReport report;
     if (sources_.empty())
         throw UserError("no metadata source is available: nothing could be read (see the log)");
+    // The writer below never waits for the disk; the WAL of what it wrote is synced while the
+    // tree is built.
+    catalog::BackgroundCheckpoints checkpoints(catalog_.db());
     // One origin failing (unreachable, a broken plugin) must not stop the others; its files
     // stay in the catalog as they were, and it is not marked scanned.
     for (const auto& origin : origins_.all()) {
@@ -79,6 +82,7 @@ ScanReport Scanner::run() {
             report.failed_origins.push_back(origin->name());
         }
     }
+    checkpoints.checkpoint_now();
     report.tree = rebuild_tree();
     report.unreadable = catalog_.unreadable_files();
     report.seconds =

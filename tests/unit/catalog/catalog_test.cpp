@@ -6,9 +6,11 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <random>
+#include <thread>
 
 using namespace musicfs;
 namespace fs = std::filesystem;
@@ -298,4 +300,47 @@ INSERT INTO tags (track_id, source, key, idx, value) VALUES
     auto st = c.db().prepare("SELECT count(*) FROM sqlite_master WHERE name = 'tags'");
     REQUIRE(st.step());
     CHECK(st.int64(0) == 0);
+}
+
+TEST_CASE("catalog: background checkpoints take the writer's checkpoints, and hand them back") {
+    TempDir tmp;
+    fs::create_directories(fs::path(tmp.db()).parent_path());
+    catalog::Database db(tmp.db(), catalog::Database::Mode::ReadWrite);
+    db.exec("CREATE TABLE t (b BLOB NOT NULL)");
+    // The main file only grows when a checkpoint copies the WAL into it.
+    const auto main_size = [&] { return fs::file_size(tmp.db()); };
+    // 6 MiB in 24 commits: past SQLite's auto-checkpoint size (1000 pages of 4 KiB).
+    const auto write = [&] {
+        for (int i = 0; i < 24; ++i) {
+            catalog::Transaction tx(db);
+            db.prepare("INSERT INTO t VALUES (zeroblob(262144))").run();
+            tx.commit();
+        }
+    };
+    const auto eventually = [](auto&& pred) {
+        for (int i = 0; i < 1000 && !pred(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return pred();
+    };
+    const auto before = main_size();
+    {
+        catalog::BackgroundCheckpoints checkpoints(db, 1'000'000);
+        write();
+        // The writer did not checkpoint, and nothing asked the background thread to.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        CHECK(main_size() == before);
+        checkpoints.checkpoint_now();
+        CHECK(eventually([&] { return main_size() >= before + 6 * 1024 * 1024; }));
+    }
+    {
+        // Over the threshold, a commit starts a checkpoint by itself.
+        catalog::BackgroundCheckpoints checkpoints(db, 64);
+        const auto now = main_size();
+        write();
+        CHECK(eventually([&] { return main_size() >= now + 6 * 1024 * 1024; }));
+    }
+    // Handed back: the writer checkpoints at commit again.
+    const auto now = main_size();
+    write();
+    CHECK(main_size() >= now + 4 * 1024 * 1024);
 }
