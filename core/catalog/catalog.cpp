@@ -212,7 +212,7 @@ std::vector<UnreadableFile> Catalog::unreadable_files() {
     return out;
 }
 
-std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sources) {
+std::vector<TreeTrack> Catalog::tree_tracks() {
     std::vector<TreeTrack> out;
     // Files in (origin, path) order through their unique index; each track's sets by their key.
     auto st = db_.prepare(
@@ -221,16 +221,9 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
         "JOIN tracks t ON t.file_id = f.id "
         "LEFT JOIN tag_sets g ON g.track_id = t.id "
         "ORDER BY f.origin_id, f.path, g.source");
-    PackedSets sets;
-    auto flush = [&] {
-        if (out.empty()) return;
-        out.back().tags = effective_tags(sets, sources);
-        sets.clear();
-    };
     while (st.step()) {
         const std::int64_t id = st.int64(0);
         if (out.empty() || out.back().track_id != id) {
-            flush();
             AudioInfo a;
             a.format = std::string(st.text(4));
             std::int64_t* props[] = {&a.duration_ms, &a.bitrate_kbps, &a.sample_rate,
@@ -238,9 +231,8 @@ std::vector<TreeTrack> Catalog::tree_tracks(const std::vector<std::string>& sour
             for (int i = 0; i < 5; ++i) *props[i] = st.is_null(5 + i) ? 0 : st.int64(5 + i);
             out.push_back({id, std::string(st.text(1)), {}, std::move(a)});
         }
-        if (!st.is_null(2)) sets.emplace_back(st.text(2), st.text(3));
+        if (!st.is_null(2)) out.back().sets.emplace_back(st.text(2), st.text(3));
     }
-    flush();
     return out;
 }
 

@@ -46,7 +46,7 @@ struct UnreadableFile {
 struct TreeTrack {
     std::int64_t track_id = 0;
     std::string path;  // origin-relative path of its file
-    TagList tags;      // effective tags
+    PackedSets sets;   // every source's tags (effective_tags() merges them)
     AudioInfo audio;
 };
 
@@ -114,10 +114,9 @@ public:
 
     std::vector<UnreadableFile> unreadable_files();
 
-    // Effective tags and audio properties of every track, ordered by origin and path (the tree
-    // builder's input).
-    // `sources` lists metadata sources from highest to lowest precedence.
-    std::vector<TreeTrack> tree_tracks(const std::vector<std::string>& sources);
+    // Every track with its tag sets and audio properties, ordered by origin and path (the
+    // tree builder's input).
+    std::vector<TreeTrack> tree_tracks();
 
     // The whole current tree (root excluded).
     std::vector<Node> nodes();

@@ -1,5 +1,9 @@
 #include "vfs/tree_builder.hpp"
 
+#include "util/parallel.hpp"
+
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <unordered_map>
 #include <unordered_set>
@@ -16,9 +20,14 @@ std::int64_t now_ns() {
 }  // namespace
 
 std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources) {
-    std::vector<TrackData> out;
-    for (auto& t : catalog.tree_tracks(sources))
-        out.push_back({t.track_id, std::move(t.path), std::move(t.tags), std::move(t.audio)});
+    auto tracks = catalog.tree_tracks();
+    std::vector<TrackData> out(tracks.size());
+    // Merging the sources' tags is a third of reading the tracks back: done on every CPU.
+    for_each_index(tracks.size(), 0, [&](std::size_t i) {
+        auto& t = tracks[i];
+        out[i] = {t.track_id, std::move(t.path), catalog::effective_tags(t.sets, sources),
+                  std::move(t.audio)};
+    });
     return out;
 }
 
@@ -34,8 +43,16 @@ std::string tree_signature(const TreeLayout& layout, const std::vector<std::stri
 
 TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
                        const std::vector<std::string>& sources) {
+    using Clock = std::chrono::steady_clock;
+    const auto ms = [](Clock::time_point a, Clock::time_point b) {
+        return std::chrono::duration<double, std::milli>(b - a).count();
+    };
+    const auto start = Clock::now();
     catalog::Transaction tx(catalog.db());
-    const auto placements = place_tracks(tree_input(catalog, sources), layout);
+    auto input = tree_input(catalog, sources);
+    const auto read = Clock::now();
+    const auto placements = place_tracks(input, layout);
+    const auto placed = Clock::now();
 
     struct Existing {
         std::int64_t ino;
@@ -93,6 +110,11 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
     }
     catalog.finish_tree(now_ns(), tree_signature(layout, sources));
     tx.commit();
+    const auto end = Clock::now();
+    spdlog::debug("tree of {} tracks rebuilt in {:.1f} ms (read back {:.1f}, placed {:.1f}, "
+                  "written {:.1f}): {} entries kept, {} added, {} removed",
+                  input.size(), ms(start, end), ms(start, read), ms(read, placed),
+                  ms(placed, end), stats.kept, stats.added, stats.removed);
     return stats;
 }
 

@@ -8,7 +8,6 @@
 
 #include "catalog/catalog.hpp"
 #include "vfs/layout.hpp"
-#include "vfs/layout.hpp"
 
 #include <cstdint>
 #include <string>
