@@ -186,13 +186,13 @@ struct Replacements::Cache {
     static constexpr std::size_t kMaxEntries = 1 << 16;
     std::mutex mu;
     std::unordered_map<std::string, std::string> results;  // guarded by mu
+    std::once_flag compile_defaults;
 };
 
-Replacements::Replacements(const std::vector<Replacement>& rules)
-    : rules_(rules),
-      cache_(std::make_unique<Cache>()),
-      beets_defaults_(rules == default_replacements()) {
-    for (const auto& r : rules_) {
+std::vector<std::unique_ptr<Replacements::Compiled>> Replacements::compile(
+    const std::vector<Replacement>& rules) {
+    std::vector<std::unique_ptr<Compiled>> out;
+    for (const auto& r : rules) {
         UErrorCode status = U_ZERO_ERROR;
         UParseError pe{};
         auto c = std::make_unique<Compiled>();
@@ -204,8 +204,16 @@ Replacements::Replacements(const std::vector<Replacement>& rules)
         c->matcher.reset(c->pattern->matcher(status));
         if (U_FAILURE(status))
             throw std::invalid_argument("'" + r.pattern + "': " + u_errorName(status));
-        compiled_.push_back(std::move(c));
+        out.push_back(std::move(c));
     }
+    return out;
+}
+
+Replacements::Replacements(const std::vector<Replacement>& rules)
+    : rules_(rules),
+      cache_(std::make_unique<Cache>()),
+      beets_defaults_(rules == default_replacements()) {
+    if (!beets_defaults_) compiled_ = compile(rules_);
 }
 
 Replacements::~Replacements() = default;
@@ -221,6 +229,7 @@ std::string Replacements::apply(std::string_view component) const {
         std::lock_guard lock(cache_->mu);
         if (const auto it = cache_->results.find(key); it != cache_->results.end()) return it->second;
     }
+    if (beets_defaults_) std::call_once(cache_->compile_defaults, [&] { compiled_ = compile(rules_); });
     icu::UnicodeString text = to_ustring(component);
     for (const auto& c : compiled_) {
         UErrorCode status = U_ZERO_ERROR;

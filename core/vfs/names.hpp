@@ -44,8 +44,12 @@ public:
 private:
     struct Compiled;
     struct Cache;
+    static std::vector<std::unique_ptr<Compiled>> compile(const std::vector<Replacement>& rules);
     std::vector<Replacement> rules_;
-    std::vector<std::unique_ptr<Compiled>> compiled_;
+    // Compiled in the constructor, which so checks them; beets' defaults, known to be valid,
+    // on first use instead (under cache_'s once flag): compiling them costs ~3 ms, and a
+    // mount that builds no tree, or names that skip them, never need them.
+    mutable std::vector<std::unique_ptr<Compiled>> compiled_;
     // Names repeat (an artist, an album for each of its tracks): results are remembered.
     std::unique_ptr<Cache> cache_;
     bool beets_defaults_ = false;  // rules_ are default_replacements() (names.cpp: leaves_unchanged)
