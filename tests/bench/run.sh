@@ -308,6 +308,19 @@ scan_synthetic() {
 
 lib_args() { echo --config "$work/$1.toml" --state-dir "$work/state" --library "$1"; }
 
+# native_root CATALOG DIR: makes DIR hold an empty directory for each name in the root of the
+# catalog's tree; prints how many.
+native_root() {
+  "$python" - "$1" "$2" <<'PY'
+import os, sqlite3, sys
+os.makedirs(sys.argv[2], exist_ok=True)
+names = [r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT name FROM nodes WHERE parent = 1")]
+for n in names:
+    os.mkdir(os.path.join(os.fsencode(sys.argv[2]), bytes(n)))
+print(len(names))
+PY
+}
+
 # A FLAC file of SIZE MiB: a real FLAC header with tags, then a frame sync code and random
 # bytes (TagLib reads only the header, the FLAC format writer checks that frames start where
 # the metadata ends; nobody decodes it).
@@ -693,6 +706,19 @@ EOF
   row "mount until the root answers stat, $small vs $large-track catalog (same CPU)" \
     "$(secs "$st_large") at $large" "$(secs "$st_small") at $small" "$(calc "$st_large / $st_small")x" \
     "(information)" ""
+
+  # What the listing costs ls itself: the same ls over native directories that hold the names
+  # of each mounted root (read from the catalogs), as empty directories.
+  local nat_s=$work/native-root-small nat_l=$work/native-root-large n_s n_l
+  n_s=$(native_root "$work/state/small/catalog.sqlite3" "$nat_s")
+  n_l=$(native_root "$work/state/large/catalog.sqlite3" "$nat_l")
+  measure_n s "ls of a native copy of the root: $small tracks|ls of a native copy of the root: $large tracks" \
+    taskset -c 0 "$fsbench" run -r "$mount_rounds" --warmup 1 -- ls "$nat_s" --- ls "$nat_l"
+  row "ls alone: the same ls of native directories holding each root's names ($n_s vs $n_l entries; same CPU)" \
+    "$(secs "${meds[1]}") with $n_l" "$(secs "${meds[0]}") with $n_s" \
+    "$(calc "${meds[1]} / ${meds[0]}")x; listing: +$(secs "$(calc "${meds[1]} - ${meds[0]}" 6)") native, +$(secs "$(calc "($t_large - $st_large) - ($t_small - $st_small)" 6)") MusicFS" \
+    "(information)" ""
+  rm -rf "$nat_s" "$nat_l"
 
   # Memory: a foreground daemon of the large library, after its first ls, then after a find
   # over the whole tree.
