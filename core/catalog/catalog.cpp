@@ -419,9 +419,9 @@ CatalogReader::CatalogReader(const std::string& path)
       lookup_(check_version(db_).prepare(attr_query("WHERE n.parent = ? AND n.name = ?"))),
       getattr_(db_.prepare(attr_query("WHERE n.ino = ?"))),
       readdir_(db_.prepare("SELECT n.name, " + std::string(kAttrColumns) + kAttrJoins +
-                           "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino LIMIT ?")),
+                           "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino")),
       readdir_names_(db_.prepare("SELECT n.name, n.ino, n.track_id IS NULL FROM nodes n "
-                                 "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino LIMIT ?")),
+                                 "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino")),
       location_(db_.prepare(
           "SELECT o.name, f.path, t.id FROM nodes n JOIN tracks t ON t.id = n.track_id "
           "JOIN files f ON f.id = t.file_id JOIN origins o ON o.id = f.origin_id "
@@ -481,23 +481,36 @@ std::optional<NodeAttr> CatalogReader::getattr(std::int64_t ino) {
     return out;
 }
 
-std::vector<DirEntry> CatalogReader::readdir(std::int64_t parent, std::int64_t after_ino,
-                                             std::size_t limit, bool with_attrs) {
+void CatalogReader::for_each_child(std::int64_t parent, std::int64_t after_ino, bool with_attrs,
+                                   const std::function<bool(std::string_view, const NodeAttr&)>& fn) {
     auto& st = with_attrs ? readdir_ : readdir_names_;
-    st.bind(1, parent).bind(2, after_ino).bind(3, static_cast<std::int64_t>(limit));
-    std::vector<DirEntry> out;
-    out.reserve(std::min<std::size_t>(limit, 1024));
-    while (st.step()) {
-        if (with_attrs) {
-            out.push_back({std::string(st.text(0)), attr_from(st, 1)});
-        } else {
-            DirEntry& d = out.emplace_back();
-            d.name = st.text(0);
-            d.attr.ino = st.int64(1);
-            d.attr.is_dir = st.int64(2) != 0;
+    st.bind(1, parent).bind(2, after_ino);
+    try {
+        NodeAttr attr;
+        while (st.step()) {
+            if (with_attrs) {
+                attr = attr_from(st, 1);
+            } else {
+                attr.ino = st.int64(1);
+                attr.is_dir = st.int64(2) != 0;
+            }
+            if (!fn(st.text(0), attr)) break;
         }
+    } catch (...) {
+        st.reset();
+        throw;
     }
     st.reset();
+}
+
+std::vector<DirEntry> CatalogReader::readdir(std::int64_t parent, std::int64_t after_ino,
+                                             std::size_t limit, bool with_attrs) {
+    std::vector<DirEntry> out;
+    if (limit == 0) return out;
+    for_each_child(parent, after_ino, with_attrs, [&](std::string_view name, const NodeAttr& a) {
+        out.push_back({std::string(name), a});
+        return out.size() < limit;
+    });
     return out;
 }
 

@@ -9,9 +9,11 @@
 #include "catalog/tag_set.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -202,9 +204,14 @@ public:
 
     std::optional<NodeAttr> lookup(std::int64_t parent, std::string_view name);
     std::optional<NodeAttr> getattr(std::int64_t ino);
-    // Children of `parent` with ino > after_ino, in ino order, at most `limit`. Without
+    // Calls fn(name, attr) for the children of `parent` with ino > after_ino, in ino order,
+    // until fn returns false or none is left; `name` is valid during the call only. Without
     // `with_attrs` only each entry's name, ino and is_dir are read: one scan of the listing
-    // index, no join (a plain READDIR needs nothing more).
+    // index, no join (a plain READDIR needs nothing more). Rows are read as fn takes them, so a
+    // reply buffer that fills up costs no row more than it holds.
+    void for_each_child(std::int64_t parent, std::int64_t after_ino, bool with_attrs,
+                        const std::function<bool(std::string_view, const NodeAttr&)>& fn);
+    // The same, collected: at most `limit` children.
     std::vector<DirEntry> readdir(std::int64_t parent, std::int64_t after_ino, std::size_t limit,
                                   bool with_attrs = true);
     std::optional<FileLocation> location(std::int64_t ino);

@@ -135,29 +135,24 @@ void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
         if (!add("..", dot.attr, &dot, 2)) return (void)fuse_reply_buf(req, buf.data(), used);
         off = 2;
     }
-    std::int64_t after = off - 2;
-    // Each entry takes at least ~32 bytes (plain) or ~160 (plus) in the reply buffer.
-    const size_t batch = std::max<size_t>(16, size / (plus ? 160 : 32));
     bool any = false;
-    while (true) {
-        // A plain READDIR (adaptive readdirplus after the first page, when nobody looks at
-        // the entries' attributes) needs only names, inode numbers and types.
-        const auto entries = reader.readdir(static_cast<std::int64_t>(ino), after, batch, plus);
-        for (const auto& d : entries) {
+    thread_local std::string name;  // NUL-terminated for fuse_add_direntry
+    // A plain READDIR (adaptive readdirplus after the first page, when nobody looks at the
+    // entries' attributes) needs only names, inode numbers and types.
+    reader.for_each_child(
+        static_cast<std::int64_t>(ino), off - 2, plus,
+        [&](std::string_view n, const catalog::NodeAttr& a) {
             any = true;
             fuse_entry_param e{};
             if (plus) {
-                e = entry_for(fs, d.attr);
+                e = entry_for(fs, a);
             } else {
-                e.attr.st_ino = static_cast<ino_t>(d.attr.ino);
-                e.attr.st_mode = d.attr.is_dir ? S_IFDIR : S_IFREG;
+                e.attr.st_ino = static_cast<ino_t>(a.ino);
+                e.attr.st_mode = a.is_dir ? S_IFDIR : S_IFREG;
             }
-            if (!add(d.name.c_str(), e.attr, &e, static_cast<off_t>(d.attr.ino + 2)))
-                return (void)fuse_reply_buf(req, buf.data(), used);
-            after = d.attr.ino;
-        }
-        if (entries.size() < batch) break;
-    }
+            name.assign(n);
+            return add(name.c_str(), e.attr, &e, static_cast<off_t>(a.ino + 2));
+        });
     // Only an empty listing asks whether the directory still exists.
     if (from_start && !any && !fs.getattr(static_cast<std::int64_t>(ino)))
         return (void)fuse_reply_err(req, ENOENT);
