@@ -188,10 +188,7 @@ bool Library::needs_first_scan() {
 }
 
 std::vector<std::string> Library::precedence() const {
-    std::vector<std::string> names{catalog::kUserSource};
-    for (auto& n : source_names())
-        if (n != catalog::kUserSource) names.push_back(std::move(n));
-    return names;
+    return catalog::with_user_first(source_names());
 }
 
 std::vector<std::shared_ptr<const overlay::FormatWriter>> Library::format_writers() const {

@@ -42,6 +42,13 @@ std::size_t source_rank(const std::vector<std::string>& sources, std::string_vie
 
 }  // namespace
 
+std::vector<std::string> with_user_first(const std::vector<std::string>& sources) {
+    std::vector<std::string> names{kUserSource};
+    for (const auto& n : sources)
+        if (n != kUserSource) names.push_back(n);
+    return names;
+}
+
 TagList effective_tags(const PackedSets& sets, const std::vector<std::string>& sources) {
     struct Item {
         std::string_view key, value, source;

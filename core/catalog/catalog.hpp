@@ -75,6 +75,10 @@ struct Change {
 // configured source.
 inline constexpr const char* kUserSource = "user";
 
+// The precedence every reader of tags uses (effective_tags(), the tree, the overlay): the
+// user's edits, then the configured metadata sources in their order (highest first).
+std::vector<std::string> with_user_first(const std::vector<std::string>& sources);
+
 struct Node {
     std::int64_t ino = 0;
     std::int64_t parent = 0;

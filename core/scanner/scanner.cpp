@@ -91,12 +91,10 @@ ScanReport Scanner::run() {
 }
 
 vfs::TreeStats Scanner::rebuild_tree() {
-    // The user's edits first, as everywhere tags are read: an edited track stays where its
-    // edited tags put it.
-    std::vector<std::string> names{catalog::kUserSource};
-    for (const auto& s : sources_)
-        if (s->name() != catalog::kUserSource) names.push_back(s->name());
-    return vfs::rebuild_tree(catalog_, layout_, names);
+    // As everywhere tags are read: an edited track stays where its edited tags put it.
+    std::vector<std::string> names;
+    for (const auto& s : sources_) names.push_back(s->name());
+    return vfs::rebuild_tree(catalog_, layout_, catalog::with_user_first(names));
 }
 
 void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {

@@ -43,10 +43,8 @@ public:
 
     ScanReport run();
 
-    // Only rebuilds the tree (after a template change).
-    vfs::TreeStats rebuild_tree();
-
 private:
+    vfs::TreeStats rebuild_tree();
     void scan_origin(const origins::Origin& origin, ScanReport& report);
 
     catalog::Catalog& catalog_;

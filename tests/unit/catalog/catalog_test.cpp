@@ -344,3 +344,10 @@ TEST_CASE("catalog: background checkpoints take the writer's checkpoints, and ha
     write();
     CHECK(main_size() >= now + 4 * 1024 * 1024);
 }
+
+TEST_CASE("catalog: the user's edits rank first, once, before the sources in their order") {
+    using V = std::vector<std::string>;
+    CHECK(catalog::with_user_first({}) == V{"user"});
+    CHECK(catalog::with_user_first({"beets", "taglib"}) == V{"user", "beets", "taglib"});
+    CHECK(catalog::with_user_first({"taglib", "user", "beets"}) == V{"user", "taglib", "beets"});
+}
