@@ -510,17 +510,6 @@ void CatalogReader::for_each_child(std::int64_t parent, std::int64_t after_ino, 
     st.reset();
 }
 
-std::vector<DirEntry> CatalogReader::readdir(std::int64_t parent, std::int64_t after_ino,
-                                             std::size_t limit, bool with_attrs) {
-    std::vector<DirEntry> out;
-    if (limit == 0) return out;
-    for_each_child(parent, after_ino, with_attrs, [&](std::string_view name, const NodeAttr& a) {
-        out.push_back({std::string(name), a});
-        return out.size() < limit;
-    });
-    return out;
-}
-
 std::optional<FileLocation> CatalogReader::location(std::int64_t ino) {
     location_.bind(1, ino);
     std::optional<FileLocation> out;

@@ -190,11 +190,6 @@ struct NodeAttr {
     std::string format;         // the track's format ("flac", ...)
 };
 
-struct DirEntry {
-    std::string name;
-    NodeAttr attr;
-};
-
 struct FileLocation {
     std::string origin;
     std::string path;
@@ -212,12 +207,10 @@ public:
     // until fn returns false or none is left; `name` is valid during the call only. Without
     // `with_attrs` only each entry's name, ino and is_dir are read: one scan of the listing
     // index, no join (a plain READDIR needs nothing more). Rows are read as fn takes them, so a
-    // reply buffer that fills up costs no row more than it holds.
+    // reply buffer that fills up costs no row more than it holds. fn must not list a directory
+    // itself: the listing's statement is in use until this returns.
     void for_each_child(std::int64_t parent, std::int64_t after_ino, bool with_attrs,
                         const std::function<bool(std::string_view, const NodeAttr&)>& fn);
-    // The same, collected: at most `limit` children.
-    std::vector<DirEntry> readdir(std::int64_t parent, std::int64_t after_ino, std::size_t limit,
-                                  bool with_attrs = true);
     std::optional<FileLocation> location(std::int64_t ino);
     // Effective tags of the track behind `ino` (empty for directories).
     TagList tags(std::int64_t ino, const std::vector<std::string>& sources);

@@ -38,11 +38,16 @@ void add(catalog::Catalog& c, std::int64_t origin, const std::string& path,
 
 std::map<std::string, std::int64_t> tree_paths(catalog::CatalogReader& r, std::int64_t dir = 1,
                                                 const std::string& prefix = "") {
+    std::vector<std::pair<std::string, catalog::NodeAttr>> children;
+    r.for_each_child(dir, 0, true, [&](std::string_view name, const catalog::NodeAttr& a) {
+        children.emplace_back(name, a);
+        return true;
+    });
     std::map<std::string, std::int64_t> out;
-    for (const auto& e : r.readdir(dir, 0, 1000)) {
-        const std::string p = prefix + "/" + e.name;
-        out[p] = e.attr.ino;
-        if (e.attr.is_dir) out.merge(tree_paths(r, e.attr.ino, p));
+    for (const auto& [name, attr] : children) {
+        const std::string p = prefix + "/" + name;
+        out[p] = attr.ino;
+        if (attr.is_dir) out.merge(tree_paths(r, attr.ino, p));
     }
     return out;
 }
