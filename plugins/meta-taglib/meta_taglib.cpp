@@ -519,7 +519,9 @@ void add_mp4_items(TagLib::File* file, const TagLib::PropertyMap& properties, Pi
     }
 }
 
-PicardTags picard_tags(TagLib::File* file, TagLib::PropertyMap properties) {
+// Takes `properties` by reference: TagLib 1.13's maps have no move constructor, so a copy would
+// share its data with the caller's and the first change below would copy the whole map.
+PicardTags picard_tags(TagLib::File* file, TagLib::PropertyMap& properties) {
     remove_id3v2_people(file, properties);
     PicardTags tags;
     for (const auto& [key, list] : properties) {
@@ -623,7 +625,7 @@ int32_t read_track(const mfs_track_source_t& source, const Sink& sink, Reason& r
     const AudioFacts audio = audio_facts(file->audioProperties());
     TagLib::PropertyMap properties = file->properties();
     restore_id3v2_grouping(file, properties);
-    const PicardTags tags = picard_tags(file, std::move(properties));
+    const PicardTags tags = picard_tags(file, properties);
 
     // TagLib's MPEG, WAV and AIFF parsers accept almost any bytes (a single 0x00 is a "valid"
     // WAV file); one that yields neither an audio stream nor a tag was not understood.
