@@ -104,6 +104,9 @@ TEST_CASE("components are cut to the byte limit, keeping the extension and whole
     // A cut that leaves a trailing space is cleaned by the second round of replacements.
     CHECK(legal("ab cd", ".x", 5) == "ab.x");
     CHECK(legal("abcdefgh/ijklmnop", ".mp3", 6) == "abcdef|ij.mp3");
+    // Replacements that still overflow after the second round give way to beets' fallback
+    // rules: "a:b" -> "a::::b" -> cut "a:::" -> "a" and 12 colons, cut again -> fallback "a___".
+    CHECK(legal("a:b", "", 4, {{":", "::::"}}) == "a___");
 }
 
 TEST_CASE("NFC and ASCII transliteration") {
