@@ -488,8 +488,9 @@ std::optional<NodeAttr> CatalogReader::getattr(std::int64_t ino) {
     return out;
 }
 
-void CatalogReader::for_each_child(std::int64_t parent, std::int64_t after_ino, bool with_attrs,
-                                   const std::function<bool(std::string_view, const NodeAttr&)>& fn) {
+void CatalogReader::for_each_child(
+    std::int64_t parent, std::int64_t after_ino, bool with_attrs,
+    const std::function<bool(std::string_view, const NodeAttr&)>& fn) {
     auto& st = with_attrs ? readdir_ : readdir_names_;
     st.bind(1, parent).bind(2, after_ino);
     try {

@@ -229,7 +229,8 @@ std::string Replacements::apply(std::string_view component) const {
         std::lock_guard lock(cache_->mu);
         if (const auto it = cache_->results.find(key); it != cache_->results.end()) return it->second;
     }
-    if (beets_defaults_) std::call_once(cache_->compile_defaults, [&] { compiled_ = compile(rules_); });
+    if (beets_defaults_)
+        std::call_once(cache_->compile_defaults, [&] { compiled_ = compile(rules_); });
     icu::UnicodeString text = to_ustring(component);
     for (const auto& c : compiled_) {
         UErrorCode status = U_ZERO_ERROR;

@@ -22,7 +22,7 @@ std::int64_t now_ns() {
 std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources) {
     auto tracks = catalog.tree_tracks();
     std::vector<TrackData> out(tracks.size());
-    // Merging the sources' tags is a third of reading the tracks back: done on every CPU.
+    // Merging the sources' tags is about half of reading the tracks back: done on every CPU.
     for_each_index(tracks.size(), 0, [&](std::size_t i) {
         auto& t = tracks[i];
         out[i] = {t.track_id, std::move(t.path), catalog::effective_tags(t.sets, sources),
