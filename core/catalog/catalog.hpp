@@ -38,6 +38,14 @@ struct KnownFile {
     std::int64_t mtime_ns = 0;
 };
 
+// A file found on an origin, as a scan records it.
+struct FoundFile {
+    std::string path;  // origin-relative
+    std::int64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t id = 0;  // its row from known_files(); 0 when the catalog does not have it yet
+};
+
 struct UnreadableFile {
     std::string origin;
     std::string path;
@@ -111,11 +119,10 @@ public:
     // Records a readable track with the tags each metadata source gave (see pack_sources()),
     // replacing whatever the file had before (the user's edits stay). Call inside a
     // Transaction. Returns the track's id.
-    std::int64_t put_track(std::int64_t origin_id, const std::string& path, std::int64_t size,
-                           std::int64_t mtime_ns, const AudioInfo& info, const PackedSets& sets);
+    std::int64_t put_track(std::int64_t origin_id, const FoundFile& file, const AudioInfo& info,
+                           const PackedSets& sets);
     // Records a file that could not be read, with the reason. Call inside a Transaction.
-    void put_unreadable(std::int64_t origin_id, const std::string& path, std::int64_t size,
-                        std::int64_t mtime_ns, const std::string& reason);
+    void put_unreadable(std::int64_t origin_id, const FoundFile& file, const std::string& reason);
     void remove_file(std::int64_t file_id);
 
     std::vector<UnreadableFile> unreadable_files();
@@ -161,6 +168,8 @@ public:
     std::string tree_signature();
 
 private:
+    // The file's id; inserts it when file.id is 0. `error` null: readable.
+    std::int64_t put_file(std::int64_t origin_id, const FoundFile& file, const std::string* error);
     void note_edit(std::int64_t track_id);
     void put_tag_set(std::int64_t track_id, const std::string& source, std::string_view packed);
     TagList user_tags(std::int64_t track_id);
@@ -169,8 +178,11 @@ private:
 
     Database db_;
     Statement insert_file_;
+    Statement update_file_;
+    Statement track_of_file_;
     Statement delete_track_of_file_;
     Statement insert_track_;
+    Statement update_track_;
     Statement delete_tags_;
     Statement insert_tag_;
     Statement insert_node_;

@@ -22,15 +22,8 @@ constexpr int kMaxDepth = 48;
 // Results written per catalog transaction.
 constexpr std::size_t kBatch = 256;
 
-struct Candidate {
-    std::string path;
-    std::int64_t size;
-    std::int64_t mtime_ns;
-    bool is_new;
-};
-
 struct Outcome {
-    const Candidate* file;
+    const catalog::FoundFile* file;
     MetadataResult meta;            // meta.rc != 0: unreadable, meta.reason says why
     // (source, packed tags) for each source that understood the file, in precedence order:
     // packed by the worker, so the writer only binds one value per source.
@@ -110,12 +103,12 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
     //    thread walks, then is the only catalog writer.
     std::mutex mu;  // guards everything up to `finished`
     std::condition_variable work_cv, done_cv;
-    std::deque<Candidate> queue;  // grows at the back; references stay valid
-    std::size_t next = 0;        // the next candidate to read
-    bool walked = false;         // nothing more will come
+    std::deque<catalog::FoundFile> queue;  // grows at the back; references stay valid
+    std::size_t next = 0;                  // the next candidate to read
+    bool walked = false;                   // nothing more will come
     std::deque<Outcome> done;
     unsigned finished = 0;
-    auto read_candidate = [&](const Candidate& c) {
+    auto read_candidate = [&](const catalog::FoundFile& c) {
         Outcome out{&c, {}, {}};
         int err = 0;
         auto file = origin.open(c.path, err);
@@ -163,7 +156,7 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
         while (true) {
             work_cv.wait(lock, [&] { return next < queue.size() || walked; });
             if (next == queue.size()) break;  // walked, and everything taken
-            const Candidate& c = queue[next++];
+            const catalog::FoundFile& c = queue[next++];
             lock.unlock();
             Outcome out = read_candidate(c);
             lock.lock();
@@ -195,7 +188,8 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
 
     // 2. Walk the origin. Directories that cannot be listed are remembered: files the catalog
     //    has under them are kept rather than dropped for a passing error.
-    std::vector<Candidate> found;  // handed to the workers a directory (or 64 files) at a time
+    // Handed to the workers a directory (or 64 files) at a time.
+    std::vector<catalog::FoundFile> found;
     auto hand_over = [&] {
         if (found.empty()) return;
         {
@@ -225,14 +219,15 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
                 const auto size = static_cast<std::int64_t>(st.size);
                 if (auto it = known.find(path); it != known.end()) {
                     const bool same = it->second.size == size && it->second.mtime_ns == st.mtime_ns;
+                    const std::int64_t id = it->second.id;
                     known.erase(it);
                     if (same) {
                         ++report.unchanged;
                         return true;
                     }
-                    found.push_back({std::move(path), size, st.mtime_ns, false});
+                    found.push_back({std::move(path), size, st.mtime_ns, id});
                 } else {
-                    found.push_back({std::move(path), size, st.mtime_ns, true});
+                    found.push_back({std::move(path), size, st.mtime_ns, 0});
                 }
                 if (found.size() >= 64) hand_over();
             }
@@ -268,18 +263,17 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
         if (batch.empty()) break;
         catalog::Transaction tx(catalog_.db());
         for (auto& o : batch) {
-            const Candidate& c = *o.file;
+            const catalog::FoundFile& c = *o.file;
             if (o.meta.rc != 0) {
                 spdlog::info("{}: {}: unreadable: {}", origin.name(), printable(c.path),
                              o.meta.reason);
-                catalog_.put_unreadable(origin_id, c.path, c.size, c.mtime_ns, o.meta.reason);
+                catalog_.put_unreadable(origin_id, c, o.meta.reason);
             } else {
-                const auto track = catalog_.put_track(origin_id, c.path, c.size, c.mtime_ns,
-                                                      o.meta.info, o.tag_sets);
+                const auto track = catalog_.put_track(origin_id, c, o.meta.info, o.tag_sets);
                 // A mounted daemon must drop what the kernel cached of the old bytes.
-                if (!c.is_new) catalog_.journal_track(track);
+                if (c.id) catalog_.journal_track(track);
             }
-            ++(c.is_new ? report.added : report.changed);
+            ++(c.id == 0 ? report.added : report.changed);
         }
         tx.commit();
         written += batch.size();

@@ -28,10 +28,18 @@ struct TempDir {
     std::string db() const { return (path / "sub" / "catalog.sqlite3").string(); }
 };
 
+// The file's id in the catalog, as a scan's walk learns it (0: not in the catalog).
+std::int64_t known_id(catalog::Catalog& c, std::int64_t origin, const std::string& path) {
+    const auto known = c.known_files(origin);
+    const auto it = known.find(path);
+    return it == known.end() ? 0 : it->second.id;
+}
+
 void add(catalog::Catalog& c, std::int64_t origin, const std::string& path,
          catalog::TagList tags, std::int64_t mtime = 1) {
+    const auto id = known_id(c, origin, path);
     catalog::Transaction tx(c.db());
-    c.put_track(origin, path, 1000, mtime, {"flac", 1000, 900, 44100, 2, 16},
+    c.put_track(origin, {path, 1000, mtime, id}, {"flac", 1000, 900, 44100, 2, 16},
                 catalog::pack_sources({{"taglib", std::move(tags)}}));
     tx.commit();
 }
@@ -110,7 +118,7 @@ TEST_CASE("catalog: tracks, tree and inode numbers that survive rebuilds and reo
     // Unreadable files are remembered with their reason and leave the tree.
     {
         catalog::Transaction tx(c.db());
-        c.put_unreadable(o, "x/b.flac", 10, 4, "invalid FLAC stream");
+        c.put_unreadable(o, {"x/b.flac", 10, 4, known_id(c, o, "x/b.flac")}, "invalid FLAC stream");
         tx.commit();
     }
     vfs::rebuild_tree(c, tmpl, {"taglib"});
@@ -132,7 +140,7 @@ TEST_CASE("catalog: multi-valued tags keep their order and sources their precede
     const auto o = c.ensure_origin("music", "local");
     {
         catalog::Transaction tx(c.db());
-        c.put_track(o, "a.flac", 1, 1, {"flac"},
+        c.put_track(o, {"a.flac", 1, 1}, {"flac"},
                     catalog::pack_sources(
                         {{"taglib", {{"artists", "Z"}, {"artists", "A"}, {"title", "file"}}},
                          {"user", {{"title", "edited"}}}}));
@@ -205,6 +213,35 @@ TEST_CASE("catalog: the user's edits outlive a rescan of a changed file") {
     CHECK(rows[{"user", "genre"}] == "Jazz");
     CHECK(rows[{"taglib", "title"}] == "New");
     CHECK(rows.count({"taglib", "genre"}) == 0);  // the file's own old values are gone
+}
+
+TEST_CASE("catalog: a file keeps its row through unreadable and readable again") {
+    TempDir tmp;
+    catalog::Catalog c(tmp.db());
+    const auto o = c.ensure_origin("music", "local");
+    add(c, o, "a.flac", {{"title", "One"}});
+    const auto file = known_id(c, o, "a.flac");
+    REQUIRE(file != 0);
+    {
+        catalog::Transaction tx(c.db());
+        c.put_unreadable(o, {"a.flac", 7, 2, file}, "truncated");
+        tx.commit();
+    }
+    CHECK(c.track_of("music", "a.flac") == 0);
+    CHECK(c.known_files(o).at("a.flac").size == 7);
+    REQUIRE(c.unreadable_files().size() == 1);
+
+    add(c, o, "a.flac", {{"title", "Two"}}, /*mtime=*/3);
+    CHECK(known_id(c, o, "a.flac") == file);
+    CHECK(c.known_files(o).size() == 1);
+    CHECK(c.unreadable_files().empty());
+    const auto track = c.track_of("music", "a.flac");
+    REQUIRE(track != 0);
+    CHECK(c.tag_rows(track) == catalog::TagRows{{"taglib", "title", "Two"}});
+
+    // A file recorded as new when the catalog has it is a caller's bug, and fails loudly.
+    catalog::Transaction tx(c.db());
+    CHECK_THROWS_AS(c.put_track(o, {"a.flac", 1, 1}, {"flac"}, {}), catalog::DatabaseError);
 }
 
 TEST_CASE("catalog: user tag edits replace, remove and clear per key") {

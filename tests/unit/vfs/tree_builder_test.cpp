@@ -49,13 +49,13 @@ TEST_CASE("changing the layout rebuilds the tree and keeps the inodes of unchang
         const auto origin = c.ensure_origin("local", "local");
         catalog::AudioInfo info;
         info.format = "flac";
-        c.put_track(origin, "a.flac", 1, 1, info,
+        c.put_track(origin, {"a.flac", 1, 1}, info,
                     catalog::pack_sources({{"taglib",
                                             {{"albumartist", "A"},
                                              {"album", "X"},
                                              {"title", "One"},
                                              {"tracknumber", "1"}}}}));
-        c.put_track(origin, "b.flac", 1, 1, info,
+        c.put_track(origin, {"b.flac", 1, 1}, info,
                     catalog::pack_sources({{"taglib",
                                             {{"albumartist", "B"},
                                              {"album", "Y"},
@@ -95,7 +95,7 @@ TEST_CASE("audio properties reach the templates") {
         catalog::AudioInfo info;
         info.format = "alac";
         info.sample_rate = 48000;
-        c.put_track(origin, "a.m4a", 1, 1, info, catalog::pack_sources({{"taglib", {{"title", "T"}}}}));
+        c.put_track(origin, {"a.m4a", 1, 1}, info, catalog::pack_sources({{"taglib", {{"title", "T"}}}}));
         tx.commit();
     }
     const auto input = vfs::tree_input(c, {"taglib"});
@@ -113,7 +113,7 @@ TEST_CASE("a rebuild journals the names the kernel may have cached, not those un
         const auto origin = c.ensure_origin("local", "local");
         catalog::AudioInfo info;
         info.format = "flac";
-        c.put_track(origin, path, 1, 1, info,
+        c.put_track(origin, {path, 1, 1}, info,
                     catalog::pack_sources(
                         {{"taglib", {{"albumartist", artist}, {"album", "X"}, {"title", title}}}}));
         tx.commit();
