@@ -122,6 +122,23 @@ std::optional<catalog::FileLocation> Filesystem::location(std::int64_t ino) {
     return where;
 }
 
+void Filesystem::for_each_child(
+    std::int64_t dir, std::int64_t after_ino, bool with_attrs,
+    const std::function<bool(std::string_view, const catalog::NodeAttr&)>& fn) {
+    auto& r = reader();
+    if (!t_in_request) return r.for_each_child(dir, after_ino, with_attrs, fn);
+    if (cache_.listing_end(t_generation, dir) == after_ino) return;
+    std::int64_t last = after_ino;
+    bool complete = true;
+    r.for_each_child(dir, after_ino, with_attrs,
+                     [&](std::string_view name, const catalog::NodeAttr& a) {
+                         if (!fn(name, a)) return complete = false;
+                         last = a.ino;
+                         return true;
+                     });
+    if (complete) cache_.put_listing_end(t_generation, dir, last);
+}
+
 void Filesystem::catalog_changed() {
     generation_.fetch_add(1);
     std::vector<std::shared_ptr<ReaderSlot>> live;

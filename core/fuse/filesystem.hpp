@@ -11,6 +11,7 @@
 #include <fuse_lowlevel.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,11 @@ public:
     std::optional<catalog::NodeAttr> lookup(std::int64_t parent, std::string_view name);
     std::optional<catalog::NodeAttr> getattr(std::int64_t ino);
     std::optional<catalog::FileLocation> location(std::int64_t ino);
+    // The children of `dir` after `after_ino` (CatalogReader::for_each_child). Every listing
+    // ends with a request past the last entry (the protocol has no end-of-listing flag); the
+    // node cache answers it without a query.
+    void for_each_child(std::int64_t dir, std::int64_t after_ino, bool with_attrs,
+                        const std::function<bool(std::string_view, const catalog::NodeAttr&)>& fn);
 
     // The catalog changed (the Invalidator saw another connection commit): every thread's
     // next request reads a fresh snapshot, and idle threads' snapshots end now so that they

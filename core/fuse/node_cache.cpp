@@ -72,4 +72,17 @@ void NodeCache::put_location(std::uint64_t generation, std::int64_t ino,
     store(s.locations, per_shard_, ino, generation, where);
 }
 
+std::optional<std::int64_t> NodeCache::listing_end(std::uint64_t generation, std::int64_t dir) {
+    auto& s = shard_of(static_cast<std::uint64_t>(dir));
+    std::lock_guard lock(s.mutex);
+    return find_current(s.listing_ends, dir, generation);
+}
+
+void NodeCache::put_listing_end(std::uint64_t generation, std::int64_t dir,
+                                std::int64_t last_ino) {
+    auto& s = shard_of(static_cast<std::uint64_t>(dir));
+    std::lock_guard lock(s.mutex);
+    store(s.listing_ends, per_shard_, dir, generation, last_ino);
+}
+
 }  // namespace musicfs::fuse

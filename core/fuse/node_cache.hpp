@@ -38,6 +38,10 @@ public:
     void put_location(std::uint64_t generation, std::int64_t ino,
                       const catalog::FileLocation& where);
 
+    // Where a directory's listing ends: it has no entry after this inode number.
+    std::optional<std::int64_t> listing_end(std::uint64_t generation, std::int64_t dir);
+    void put_listing_end(std::uint64_t generation, std::int64_t dir, std::int64_t last_ino);
+
 private:
     template <typename T>
     struct Entry {
@@ -72,6 +76,7 @@ private:
         std::unordered_map<NameKey, Entry<catalog::NodeAttr>, NameHash, NameEqual> names;
         std::unordered_map<std::int64_t, Entry<catalog::NodeAttr>> attrs;
         std::unordered_map<std::int64_t, Entry<catalog::FileLocation>> locations;
+        std::unordered_map<std::int64_t, Entry<std::int64_t>> listing_ends;
     };
     static constexpr std::size_t kShards = 16;
 

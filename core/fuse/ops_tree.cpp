@@ -104,7 +104,6 @@ void op_opendir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
 // so an offset names the place to resume from even when entries are added or removed).
 void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
     auto& fs = fs_of(req);
-    auto& reader = fs.reader();
     // Reused and never zero-filled: clearing 128 KiB per call dominated cold directory walks.
     thread_local std::unique_ptr<char[]> storage;
     thread_local size_t capacity = 0;
@@ -139,7 +138,7 @@ void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
     thread_local std::string name;  // NUL-terminated for fuse_add_direntry
     // A plain READDIR (adaptive readdirplus after the first page, when nobody looks at the
     // entries' attributes) needs only names, inode numbers and types.
-    reader.for_each_child(
+    fs.for_each_child(
         static_cast<std::int64_t>(ino), off - 2, plus,
         [&](std::string_view n, const catalog::NodeAttr& a) {
             any = true;

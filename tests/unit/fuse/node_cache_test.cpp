@@ -40,6 +40,13 @@ TEST_CASE("node cache: answers only for the generation they were read in") {
     cache.put_location(1, 7, FileLocation{"music", "x/a.flac", 3});
     CHECK(cache.location(1, 7)->path == "x/a.flac");
     CHECK_FALSE(cache.location(1, 8));
+
+    CHECK_FALSE(cache.listing_end(1, 7));
+    cache.put_listing_end(1, 7, 42);
+    cache.put_listing_end(1, 8, 0);  // a directory with no entries
+    CHECK(cache.listing_end(1, 7) == 42);
+    CHECK(cache.listing_end(1, 8) == 0);
+    CHECK_FALSE(cache.listing_end(2, 7));  // entries may have been added since
 }
 
 TEST_CASE("node cache: stays bounded") {
