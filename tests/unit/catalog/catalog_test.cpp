@@ -393,3 +393,17 @@ TEST_CASE("catalog: the user's edits rank first, once, before the sources in the
     CHECK(catalog::with_user_first({"beets", "taglib"}) == V{"user", "beets", "taglib"});
     CHECK(catalog::with_user_first({"taglib", "user", "beets"}) == V{"user", "taglib", "beets"});
 }
+
+TEST_CASE("catalog: new and reopened catalogs are in WAL mode, synced at checkpoints") {
+    TempDir tmp;
+    auto pragma = [](catalog::Database& db, const char* sql) {
+        auto st = db.prepare(sql);
+        REQUIRE(st.step());
+        return std::string(st.text(0));
+    };
+    for (int open = 0; open < 2; ++open) {  // created (switched without syncs), then reopened
+        catalog::Catalog c(tmp.db());
+        CHECK(pragma(c.db(), "PRAGMA journal_mode") == "wal");
+        CHECK(pragma(c.db(), "PRAGMA synchronous") == "1");  // NORMAL
+    }
+}
