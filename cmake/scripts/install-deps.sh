@@ -7,7 +7,7 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config
   libfuse3-dev fuse3 libtag1-dev libsqlite3-dev libboost-dev nlohmann-json3-dev libfmt-dev
-  libspdlog-dev libcli11-dev libtomlplusplus-dev doctest-dev libicu-dev
+  libspdlog-dev libcli11-dev libtomlplusplus-dev doctest-dev libicu-dev libmimalloc-dev
   # the demo library generator and the tests' third-party checkers
   flac lame vorbis-tools opus-tools ffmpeg sox python3-mutagen mp3val sqlite3 attr
   abigail-tools  # abidiff: the plugin ABI against its baseline (tests/abi)

@@ -21,11 +21,30 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include <unistd.h>
 
+#ifdef MUSICFS_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
+
 namespace musicfs::app {
 namespace {
+
+// "musicfs X.Y.Z", and the allocator when it is mimalloc: checked on a live allocation, so
+// it also tells whether mimalloc really serves malloc in this process.
+std::string version_text() {
+    std::string v = "musicfs " MUSICFS_VERSION;
+#ifdef MUSICFS_WITH_MIMALLOC
+    const std::unique_ptr<void, decltype(&std::free)> probe(std::malloc(64), &std::free);
+    if (mi_is_in_heap_region(probe.get())) {
+        const int m = mi_version();  // 209 for 2.0.9
+        v += fmt::format(" (allocator: mimalloc {}.{}.{})", m / 100, m / 10 % 10, m % 10);
+    }
+#endif
+    return v;
+}
 
 // What every subcommand accepts: --config and the option table's flags.
 struct CommonArgs {
@@ -251,7 +270,7 @@ int cmd_plugins(const CommonArgs& common) {
 int run(int argc, char** argv) {
     CLI::App app{"MusicFS: your music library, mounted as a tree organised by its tags.",
                  "musicfs"};
-    app.set_version_flag("--version", "musicfs " MUSICFS_VERSION);
+    app.set_version_flag("--version", version_text);
     app.require_subcommand(1);
     app.footer("Every option can also be set in the config file or by its MUSICFS_* variable;\n"
                "precedence: command line > environment > config file > defaults.");

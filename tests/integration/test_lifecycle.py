@@ -263,6 +263,18 @@ class CliErrorTest(unittest.TestCase):
                                 "no source and mount point")
 
 
+class VersionTest(unittest.TestCase):
+    def test_version_names_the_allocator_serving_the_process(self):
+        # MUSICFS_TEST_ALLOCATOR says what the build links (CMake); --version checks it on a
+        # live allocation, so this fails if mimalloc is linked but libc's malloc still serves.
+        r = t.musicfs("--version")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("musicfs "), r.stdout)
+        expected = os.environ.get("MUSICFS_TEST_ALLOCATOR", "system")
+        self.assertEqual("(allocator: mimalloc " in r.stdout, expected == "mimalloc",
+                         f"built with {expected}: {r.stdout!r}")
+
+
 if __name__ == "__main__":
     t.require_all()
     t.main(watchdog=280)
