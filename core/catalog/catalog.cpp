@@ -166,11 +166,10 @@ std::unordered_map<std::string, KnownFile> Catalog::known_files(std::int64_t ori
 
 std::int64_t Catalog::put_file(std::int64_t origin_id, const FoundFile& file,
                               const std::string* error) {
-    Statement& st = file.id ? update_file_ : insert_file_;
-    if (file.id)
-        st.bind(1, file.id);
-    else
-        st.bind(1, origin_id).bind_blob(2, file.path);
+    // A known file is found by its id (?1), a new one is (origin, path) (?1, ?2); size, mtime
+    // and error follow.
+    Statement& st = file.id ? update_file_.bind(1, file.id)
+                            : insert_file_.bind(1, origin_id).bind_blob(2, file.path);
     const int at = file.id ? 2 : 3;
     st.bind(at, file.size).bind(at + 1, file.mtime_ns);
     if (error)
