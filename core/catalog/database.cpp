@@ -22,9 +22,6 @@ void configure_sqlite() {
     (void)done;
 }
 
-// SQLite's default auto-checkpoint size, in pages.
-constexpr int kSqliteAutoCheckpointPages = 1000;
-
 }  // namespace
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
@@ -162,7 +159,7 @@ BackgroundCheckpoints::BackgroundCheckpoints(Database& writer, int pages)
 }
 
 BackgroundCheckpoints::~BackgroundCheckpoints() {
-    sqlite3_wal_autocheckpoint(writer_.handle(), kSqliteAutoCheckpointPages);
+    sqlite3_wal_autocheckpoint(writer_.handle(), kAutoCheckpointPages);
     thread_.request_stop();
     thread_.join();
 }

@@ -98,7 +98,10 @@ private:
 // once a checkpoint, or the close of the last connection, has synced the WAL.
 class BackgroundCheckpoints {
 public:
-    explicit BackgroundCheckpoints(Database& writer, int pages = 1000);
+    // SQLite's default auto-checkpoint size, which the writer gets back afterwards.
+    static constexpr int kAutoCheckpointPages = 1000;
+
+    explicit BackgroundCheckpoints(Database& writer, int pages = kAutoCheckpointPages);
     BackgroundCheckpoints(const BackgroundCheckpoints&) = delete;
     // Waits for a running checkpoint; the writer checkpoints at commit again.
     ~BackgroundCheckpoints();
