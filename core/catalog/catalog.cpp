@@ -19,13 +19,13 @@ std::string make_parent_dirs(const std::string& path) {
     return path;
 }
 
-// Node attributes: directories take the time the tree was built as their mtime.
+// Node attributes, all in the node's row (schema version 5); a listing reads them from the
+// nodes_listing index alone. Directories take the time the tree was built as their mtime.
 constexpr const char* kAttrColumns =
-    "n.ino, n.track_id IS NULL, f.size, "
-    "COALESCE(f.mtime_ns, (SELECT value FROM meta WHERE key = 'tree_built_ns')), "
-    "COALESCE(t.id, 0), COALESCE(t.edit_seq, 0), COALESCE(t.format, '')";
-constexpr const char* kAttrJoins =
-    " FROM nodes n LEFT JOIN tracks t ON t.id = n.track_id LEFT JOIN files f ON f.id = t.file_id ";
+    "n.ino, n.track_id IS NULL, n.size, "
+    "COALESCE(n.mtime_ns, (SELECT value FROM meta WHERE key = 'tree_built_ns')), "
+    "COALESCE(n.track_id, 0), n.edit_seq, n.format";
+constexpr const char* kAttrJoins = " FROM nodes n ";
 
 std::string attr_query(const char* where) {
     return std::string("SELECT ") + kAttrColumns + kAttrJoins + where;
@@ -102,7 +102,12 @@ Catalog::Catalog(const std::string& path)
       delete_tags_(db_.prepare("DELETE FROM tag_sets WHERE track_id = ? AND source <> 'user'")),
       insert_tag_(db_.prepare(
           "INSERT OR REPLACE INTO tag_sets (track_id, source, tags) VALUES (?, ?, ?)")),
-      insert_node_(db_.prepare("INSERT INTO nodes (parent, name, track_id) VALUES (?, ?, ?)")),
+      insert_dir_(db_.prepare("INSERT INTO nodes (parent, name) VALUES (?, ?)")),
+      // The attributes come from the caller, who read them with the tracks: selecting them
+      // here (two more seeks) made a scan's tree writes half again as slow.
+      insert_track_node_(db_.prepare(
+          "INSERT INTO nodes (parent, name, track_id, size, mtime_ns, edit_seq, format) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)")),
       delete_node_(db_.prepare("DELETE FROM nodes WHERE ino = ? RETURNING parent, name")),
       journal_entry_(db_.prepare("INSERT INTO changes (kind, parent, name) VALUES ('entry', ?, ?)")),
       journal_track_(db_.prepare("INSERT INTO changes (kind, track_id) VALUES ('track', ?)")) {}
@@ -241,19 +246,20 @@ std::vector<TreeTrack> Catalog::tree_tracks() {
     // Files in (origin, path) order through their unique index; each track's sets by their key.
     auto st = db_.prepare(
         "SELECT t.id, f.path, g.source, g.tags, t.format, t.duration_ms, t.bitrate_kbps, "
-        "t.sample_rate, t.channels, t.bits_per_sample FROM files f "
+        "t.sample_rate, t.channels, t.bits_per_sample, f.size, f.mtime_ns, t.edit_seq FROM files f "
         "JOIN tracks t ON t.file_id = f.id "
         "LEFT JOIN tag_sets g ON g.track_id = t.id "
         "ORDER BY f.origin_id, f.path, g.source");
     while (st.step()) {
         const std::int64_t id = st.int64(0);
-        if (out.empty() || out.back().track_id != id) {
+        if (out.empty() || out.back().attrs.track_id != id) {
             AudioInfo a;
             a.format = std::string(st.text(4));
             std::int64_t* props[] = {&a.duration_ms, &a.bitrate_kbps, &a.sample_rate,
                                      &a.channels, &a.bits_per_sample};
             for (int i = 0; i < 5; ++i) *props[i] = st.is_null(5 + i) ? 0 : st.int64(5 + i);
-            out.push_back({id, std::string(st.text(1)), {}, std::move(a)});
+            TrackAttrs attrs{id, st.int64(10), st.int64(11), st.int64(12), a.format};
+            out.push_back({std::move(attrs), std::string(st.text(1)), {}, std::move(a)});
         }
         if (!st.is_null(2)) out.back().sets.emplace_back(st.text(2), st.text(3));
     }
@@ -270,13 +276,19 @@ std::vector<Node> Catalog::nodes() {
 }
 
 std::int64_t Catalog::insert_node(std::int64_t parent, const std::string& name,
-                                  std::int64_t track_id, bool journal) {
-    insert_node_.bind(1, parent).bind_blob(2, name);
-    if (track_id != 0)
-        insert_node_.bind(3, track_id);
-    else
-        insert_node_.bind_null(3);
-    insert_node_.run();
+                                  const TrackAttrs* track, bool journal) {
+    if (!track) {
+        insert_dir_.bind(1, parent).bind_blob(2, name).run();
+    } else {
+        insert_track_node_.bind(1, parent)
+            .bind_blob(2, name)
+            .bind(3, track->track_id)
+            .bind(4, track->size)
+            .bind(5, track->mtime_ns)
+            .bind(6, track->edit_seq)
+            .bind(7, track->format)
+            .run();
+    }
     const std::int64_t ino = db_.last_insert_rowid();
     if (journal) journal_entry_.bind(1, parent).bind_blob(2, name).run();
     return ino;

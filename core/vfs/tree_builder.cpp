@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 #include <unordered_set>
@@ -17,18 +18,30 @@ std::int64_t now_ns() {
         .count();
 }
 
-}  // namespace
-
-std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources) {
-    auto tracks = catalog.tree_tracks();
+// Converts the catalog's tracks; what their nodes copy goes to `attrs`, by track id.
+std::vector<TrackData> to_input(std::vector<catalog::TreeTrack> tracks,
+                                const std::vector<std::string>& sources,
+                                std::vector<catalog::TrackAttrs>* attrs) {
     std::vector<TrackData> out(tracks.size());
     // Merging the sources' tags is about half of reading the tracks back: done on every CPU.
     for_each_index(tracks.size(), 0, [&](std::size_t i) {
         auto& t = tracks[i];
-        out[i] = {t.track_id, std::move(t.path), catalog::effective_tags(t.sets, sources),
+        out[i] = {t.attrs.track_id, std::move(t.path), catalog::effective_tags(t.sets, sources),
                   std::move(t.audio)};
     });
+    if (attrs) {
+        attrs->reserve(tracks.size());
+        for (auto& t : tracks) attrs->push_back(std::move(t.attrs));
+        std::sort(attrs->begin(), attrs->end(),
+                  [](const auto& a, const auto& b) { return a.track_id < b.track_id; });
+    }
     return out;
+}
+
+}  // namespace
+
+std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources) {
+    return to_input(catalog.tree_tracks(), sources, nullptr);
 }
 
 std::vector<Placement> place_tracks(const std::vector<TrackData>& tracks, const TreeLayout& layout) {
@@ -53,8 +66,9 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
     // the writes below do not need.
     Clock::time_point read;
     std::size_t tracks = 0;
+    std::vector<catalog::TrackAttrs> attrs;  // by track id
     const auto placements = [&] {
-        const auto input = tree_input(catalog, sources);
+        const auto input = to_input(catalog.tree_tracks(), sources, &attrs);
         read = Clock::now();
         tracks = input.size();
         return place_tracks(input, layout);
@@ -83,6 +97,12 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
     std::unordered_set<std::int64_t> created_dirs;
     // Resolves a node to keep or create; an existing node of the wrong kind or track is
     // replaced (and, when it is a directory, its children become orphans removed below).
+    auto attrs_of = [&](std::int64_t track_id) {
+        const auto it = std::lower_bound(
+            attrs.begin(), attrs.end(), track_id,
+            [](const catalog::TrackAttrs& a, std::int64_t id) { return a.track_id < id; });
+        return &*it;  // every placed track was read with its attributes
+    };
     auto ensure = [&](std::int64_t parent, const std::string& name, std::int64_t track_id) {
         const auto k = key(parent, name);
         if (auto it = existing.find(k); it != existing.end()) {
@@ -96,8 +116,8 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
             ++stats.removed;
             existing.erase(it);
         }
-        const std::int64_t ino =
-            catalog.insert_node(parent, name, track_id, !created_dirs.count(parent));
+        const std::int64_t ino = catalog.insert_node(
+            parent, name, track_id ? attrs_of(track_id) : nullptr, !created_dirs.count(parent));
         if (track_id == 0) created_dirs.insert(ino);
         existing.emplace(k, Existing{ino, track_id, true});
         ++stats.added;

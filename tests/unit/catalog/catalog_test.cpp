@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -60,6 +61,17 @@ std::map<std::string, std::int64_t> tree_paths(catalog::CatalogReader& r, std::i
     return out;
 }
 
+// Nodes whose listing attributes differ from their track's and file's (schema version 5 copies
+// them into the node).
+std::int64_t stale_nodes(catalog::Catalog& c) {
+    auto st = c.db().prepare(
+        "SELECT count(*) FROM nodes n JOIN tracks t ON t.id = n.track_id "
+        "JOIN files f ON f.id = t.file_id WHERE n.size IS NOT f.size OR n.mtime_ns IS NOT f.mtime_ns "
+        "OR n.edit_seq IS NOT t.edit_seq OR n.format IS NOT t.format");
+    REQUIRE(st.step());
+    return st.int64(0);
+}
+
 }  // namespace
 
 TEST_CASE("catalog: tracks, tree and inode numbers that survive rebuilds and reopening") {
@@ -102,6 +114,7 @@ TEST_CASE("catalog: tracks, tree and inode numbers that survive rebuilds and reo
     // A retagged file moves; everything else keeps its inode; the emptied directory goes.
     add(c, o, "y/c.flac", {{"artist", "D"}, {"album", "E"}, {"title", "Three"}}, 2);
     vfs::rebuild_tree(c, tmpl, {"taglib"});
+    CHECK(stale_nodes(c) == 0);
     auto after = tree_paths(r);
     CHECK(after.count("/D/E/00 Three.flac"));
     CHECK_FALSE(after.count("/C"));
@@ -132,6 +145,7 @@ TEST_CASE("catalog: tracks, tree and inode numbers that survive rebuilds and reo
     c.remove_file(c.known_files(o).at("x/a.flac").id);
     vfs::rebuild_tree(c, tmpl, {"taglib"});
     CHECK(tree_paths(r).size() == 3);  // /D, /D/E, /D/E/Three.flac
+    CHECK(stale_nodes(c) == 0);
 }
 
 TEST_CASE("catalog: multi-valued tags keep their order and sources their precedence") {
@@ -342,6 +356,101 @@ INSERT INTO tags (track_id, source, key, idx, value) VALUES
     auto st = c.db().prepare("SELECT count(*) FROM sqlite_master WHERE name = 'tags'");
     REQUIRE(st.step());
     CHECK(st.int64(0) == 0);
+}
+
+TEST_CASE("catalog: a node's attributes follow its file and its edits without a tree rebuild") {
+    TempDir tmp;
+    catalog::Catalog c(tmp.db());
+    const auto o = c.ensure_origin("music", "local");
+    add(c, o, "a.flac", {{"artist", "A"}, {"album", "B"}, {"title", "One"}}, /*mtime=*/7);
+    vfs::rebuild_tree(c, vfs::TreeLayout(vfs::kDefaultTemplate), {"taglib"});
+    catalog::CatalogReader r(c.path());
+    const auto ino = tree_paths(r).at("/A/B/00 One.flac");
+    auto listed = [&] {
+        std::optional<catalog::NodeAttr> out;
+        r.for_each_child(r.lookup(r.lookup(1, "A")->ino, "B")->ino, 0, true,
+                         [&](std::string_view, const catalog::NodeAttr& a) {
+                             out = a;
+                             return true;
+                         });
+        return out;
+    };
+    auto a = r.getattr(ino);
+    REQUIRE(a);
+    CHECK(a->size == 1000);
+    CHECK(a->mtime_ns == 7);
+    CHECK(a->format == "flac");
+    CHECK(a->edit_seq == 0);
+
+    // The file changed on its origin, its tags did not: same node, the file's new attributes.
+    {
+        catalog::Transaction tx(c.db());
+        c.put_track(o, {"a.flac", 2345, 9, known_id(c, o, "a.flac")}, {"mp3"},
+                    catalog::pack_sources({{"taglib", {{"artist", "A"}, {"album", "B"},
+                                                       {"title", "One"}}}}));
+        tx.commit();
+    }
+    a = r.getattr(ino);
+    REQUIRE(a);
+    CHECK(a->size == 2345);
+    CHECK(a->mtime_ns == 9);
+    CHECK(a->format == "mp3");
+    REQUIRE(listed());
+    CHECK(listed()->size == 2345);
+    CHECK(r.lookup(r.lookup(r.lookup(1, "A")->ino, "B")->ino, "00 One.flac")->mtime_ns == 9);
+
+    // An edit, and its removal.
+    const auto track = c.track_of("music", "a.flac");
+    {
+        catalog::Transaction tx(c.db());
+        c.set_user_tags(track, {{"genre", {"Jazz"}}});
+        tx.commit();
+    }
+    CHECK(r.getattr(ino)->edit_seq > 0);
+    CHECK(listed()->edit_seq == r.getattr(ino)->edit_seq);
+    {
+        catalog::Transaction tx(c.db());
+        c.clear_user_tags(track, {});
+        tx.commit();
+    }
+    CHECK(r.getattr(ino)->edit_seq == 0);
+    CHECK(stale_nodes(c) == 0);
+
+    // A node for a track that does not exist is a caller's bug, and fails loudly.
+    catalog::Transaction tx(c.db());
+    const catalog::TrackAttrs ghost{track + 100, 1, 1, 0, "flac"};
+    CHECK_THROWS_AS(c.insert_node(1, "ghost", &ghost), catalog::DatabaseError);
+}
+
+TEST_CASE("catalog: a version 4 catalog's nodes get their attributes on open") {
+    TempDir tmp;
+    {
+        fs::create_directories(fs::path(tmp.db()).parent_path());
+        catalog::Database db(tmp.db(), catalog::Database::Mode::ReadWrite);
+        catalog::migrate(db, 4);
+        db.exec(R"sql(
+INSERT INTO origins (id, name, type) VALUES (1, 'music', 'local');
+INSERT INTO files (id, origin_id, path, size, mtime_ns)
+  VALUES (1, 1, CAST('a.flac' AS BLOB), 10, 11), (2, 1, CAST('b.ogg' AS BLOB), 20, 21);
+INSERT INTO tracks (id, file_id, format, edit_seq) VALUES (1, 1, 'flac', 0), (2, 2, 'ogg', 3);
+INSERT INTO nodes (ino, parent, name, track_id) VALUES
+  (2, 1, CAST('A' AS BLOB), NULL), (3, 2, CAST('a.flac' AS BLOB), 1), (4, 2, CAST('b.ogg' AS BLOB), 2);
+)sql");
+    }
+    catalog::Catalog c(tmp.db());
+    CHECK(stale_nodes(c) == 0);
+    catalog::CatalogReader r(c.path());
+    const auto b = r.lookup(2, "b.ogg");
+    REQUIRE(b);
+    CHECK(b->size == 20);
+    CHECK(b->mtime_ns == 21);
+    CHECK(b->edit_seq == 3);
+    CHECK(b->format == "ogg");
+    const auto dir = r.getattr(2);
+    REQUIRE(dir);
+    CHECK(dir->is_dir);
+    CHECK(dir->size == 0);
+    CHECK(dir->format.empty());
 }
 
 TEST_CASE("catalog: background checkpoints take the writer's checkpoints, and hand them back") {
