@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -101,7 +102,10 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
         const auto it = std::lower_bound(
             attrs.begin(), attrs.end(), track_id,
             [](const catalog::TrackAttrs& a, std::int64_t id) { return a.track_id < id; });
-        return &*it;  // every placed track was read with its attributes
+        // Every placed track was read with its attributes.
+        if (it == attrs.end() || it->track_id != track_id)
+            throw std::logic_error("placed track " + std::to_string(track_id) + " was not read");
+        return &*it;
     };
     auto ensure = [&](std::int64_t parent, const std::string& name, std::int64_t track_id) {
         const auto k = key(parent, name);

@@ -61,6 +61,14 @@ std::map<std::string, std::int64_t> tree_paths(catalog::CatalogReader& r, std::i
     return out;
 }
 
+// A catalog left at schema `version` by an older musicfs, with `sql` run on it.
+void old_catalog(const TempDir& tmp, int version, const char* sql) {
+    fs::create_directories(fs::path(tmp.db()).parent_path());
+    catalog::Database db(tmp.db(), catalog::Database::Mode::ReadWrite);
+    catalog::migrate(db, version);
+    db.exec(sql);
+}
+
 // Nodes whose listing attributes differ from their track's and file's (schema version 5 copies
 // them into the node).
 std::int64_t stale_nodes(catalog::Catalog& c) {
@@ -329,11 +337,7 @@ TEST_CASE("catalog: effective tags from packed sets: precedence, hiding, ties") 
 
 TEST_CASE("catalog: a version 3 catalog's tag rows are packed on open, nothing lost") {
     TempDir tmp;
-    {
-        fs::create_directories(fs::path(tmp.db()).parent_path());
-        catalog::Database db(tmp.db(), catalog::Database::Mode::ReadWrite);
-        catalog::migrate(db, 3);
-        db.exec(R"sql(
+    old_catalog(tmp, 3, R"sql(
 INSERT INTO origins (id, name, type) VALUES (1, 'music', 'local');
 INSERT INTO files (id, origin_id, path, size, mtime_ns)
   VALUES (1, 1, CAST('a.flac' AS BLOB), 10, 1), (2, 1, CAST('b.flac' AS BLOB), 10, 1);
@@ -343,7 +347,6 @@ INSERT INTO tags (track_id, source, key, idx, value) VALUES
   (1, 'taglib', 'artists', 0, 'Z'), (1, 'user', 'genre', 0, ''),
   (1, 'taglib', 'genre', 0, 'Rock'), (2, 'taglib', 'title', 0, 'Two');
 )sql");
-    }
     catalog::Catalog c(tmp.db());
     CHECK(c.tag_rows(1) == catalog::TagRows{{"taglib", "artists", "Z"},
                                             {"taglib", "artists", "A"},
@@ -424,11 +427,7 @@ TEST_CASE("catalog: a node's attributes follow its file and its edits without a 
 
 TEST_CASE("catalog: a version 4 catalog's nodes get their attributes on open") {
     TempDir tmp;
-    {
-        fs::create_directories(fs::path(tmp.db()).parent_path());
-        catalog::Database db(tmp.db(), catalog::Database::Mode::ReadWrite);
-        catalog::migrate(db, 4);
-        db.exec(R"sql(
+    old_catalog(tmp, 4, R"sql(
 INSERT INTO origins (id, name, type) VALUES (1, 'music', 'local');
 INSERT INTO files (id, origin_id, path, size, mtime_ns)
   VALUES (1, 1, CAST('a.flac' AS BLOB), 10, 11), (2, 1, CAST('b.ogg' AS BLOB), 20, 21);
@@ -436,7 +435,6 @@ INSERT INTO tracks (id, file_id, format, edit_seq) VALUES (1, 1, 'flac', 0), (2,
 INSERT INTO nodes (ino, parent, name, track_id) VALUES
   (2, 1, CAST('A' AS BLOB), NULL), (3, 2, CAST('a.flac' AS BLOB), 1), (4, 2, CAST('b.ogg' AS BLOB), 2);
 )sql");
-    }
     catalog::Catalog c(tmp.db());
     CHECK(stale_nodes(c) == 0);
     catalog::CatalogReader r(c.path());
