@@ -161,7 +161,10 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
             Outcome out = read_candidate(c);
             lock.lock();
             done.push_back(std::move(out));
-            done_cv.notify_one();
+            // The writer waits for a full batch or the last results. Waking it for every file
+            // cost a futex call and two context switches each (~2,200 for the scan corpus),
+            // taken from the readers on a 2-CPU machine.
+            if (done.size() >= kBatch || (walked && next == queue.size())) done_cv.notify_one();
         }
         ++finished;
         done_cv.notify_one();
