@@ -170,11 +170,25 @@ verdict() {
   awk -v r="$1" -v op="$2" -v l="$3" 'BEGIN { ok = (op == ">=") ? r >= l : r <= l; print ok ? "PASS" : "FAIL" }'
 }
 
+# run_fsbench CMD...: the output of an fsbench command; a failure says what ran and how it
+# ended (fsbench names a failing command itself, but not its own death by a signal).
+run_fsbench() {
+  local rc=0
+  "$@" || rc=$?
+  ((rc == 0)) && return 0
+  if ((rc > 128)); then
+    echo "run.sh: $* was killed by signal $((rc - 128))" >&2
+  else
+    echo "run.sh: $* failed (exit status $rc)" >&2
+  fi
+  return 1
+}
+
 # measure NAME UNIT CMD...: runs an fsbench command, records it, sets $med.
 measure() {
   local name=$1 unit=$2 out
   shift 2
-  out=$("$@") || return 1
+  out=$(run_fsbench "$@") || return 1
   read -r med min max <<<"$out"
   detail "$name" "$med" "$min" "$max" "$unit"
 }
@@ -184,7 +198,7 @@ measure() {
 measure_n() {
   local unit=$1 names=$2 out i=0 name
   shift 2
-  out=$("$@") || return 1
+  out=$(run_fsbench "$@") || return 1
   meds=()
   IFS='|' read -r -a name_list <<<"$names"
   while read -r med min max; do
@@ -275,7 +289,10 @@ group() {  # KEY NAME FUNCTION
   echo "run.sh: $name" >&2
   set +e
   (
-    set -e
+    set -eE
+    # A command that fails without a message of its own is named, so that the row's ERROR
+    # can be traced (set -E: also inside functions).
+    trap 'echo "run.sh: line $LINENO: \"$BASH_COMMAND\" failed (exit status $?)" >&2' ERR
     trap 'for m in $(cat "$work/mounts"); do unmount "$m"; done' EXIT
     "$@"
   )
