@@ -266,6 +266,14 @@ std::vector<TreeTrack> Catalog::tree_tracks() {
     return out;
 }
 
+TrackCounts Catalog::track_counts() {
+    auto st = db_.prepare(
+        "SELECT count(*), (SELECT count(*) FROM tag_sets), count(*) FILTER (WHERE edit_seq > 0) "
+        "FROM tracks");
+    st.step();
+    return {st.int64(0), st.int64(1), st.int64(2)};
+}
+
 std::vector<Node> Catalog::nodes() {
     std::vector<Node> out;
     auto st = db_.prepare("SELECT ino, parent, name, track_id FROM nodes WHERE ino != 1");

@@ -63,6 +63,14 @@ struct TrackAttrs {
     std::string format;
 };
 
+// How many tracks and tag sets the catalog holds, and how many tracks carry a user edit.
+struct TrackCounts {
+    std::int64_t tracks = 0;
+    std::int64_t tag_sets = 0;
+    std::int64_t edited = 0;
+    bool operator==(const TrackCounts&) const = default;
+};
+
 // A track as the tree builder needs it.
 struct TreeTrack {
     TrackAttrs attrs;
@@ -141,6 +149,7 @@ public:
     // Every track with its tag sets and audio properties, ordered by origin and path (the
     // tree builder's input).
     std::vector<TreeTrack> tree_tracks();
+    TrackCounts track_counts();
 
     // The whole current tree (root excluded).
     std::vector<Node> nodes();

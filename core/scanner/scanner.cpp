@@ -65,6 +65,8 @@ ScanReport Scanner::run() {
     // The writer below never waits for the disk; the WAL of what it wrote is synced while the
     // tree is built.
     catalog::BackgroundCheckpoints checkpoints(catalog_.db());
+    keep_written_ = catalog_.track_counts().tracks == 0;
+    written_.clear();
     // One origin failing (unreachable, a broken plugin) must not stop the others; its files
     // stay in the catalog as they were, and it is not marked scanned.
     for (const auto& origin : origins_.all()) {
@@ -73,6 +75,9 @@ ScanReport Scanner::run() {
         } catch (const std::exception& e) {
             spdlog::error("origin '{}': scan failed: {}", origin->name(), e.what());
             report.failed_origins.push_back(origin->name());
+            // What it kept may include a batch that was rolled back.
+            keep_written_ = false;
+            written_ = {};
         }
     }
     checkpoints.checkpoint_now();
@@ -83,11 +88,40 @@ ScanReport Scanner::run() {
     return report;
 }
 
+void Scanner::keep_written(std::int64_t origin_id, std::int64_t track_id,
+                           const catalog::FoundFile& file, const catalog::AudioInfo& info,
+                           catalog::PackedSets sets) {
+    // As Catalog::tree_tracks() reads it back: properties put_track() left NULL as 0 (the sets'
+    // order does not matter to effective_tags()).
+    catalog::TreeTrack t;
+    t.attrs.track_id = track_id;
+    t.attrs.size = file.size;
+    t.attrs.mtime_ns = file.mtime_ns;
+    t.attrs.format = info.format;
+    t.path = file.path;
+    t.sets = std::move(sets);
+    t.audio = info;
+    for (auto* p : {&t.audio.duration_ms, &t.audio.bitrate_kbps, &t.audio.sample_rate,
+                    &t.audio.channels, &t.audio.bits_per_sample})
+        *p = std::max<std::int64_t>(*p, 0);
+    written_.emplace_back(origin_id, std::move(t));
+}
+
 vfs::TreeStats Scanner::rebuild_tree() {
     // As everywhere tags are read: an edited track stays where its edited tags put it.
     std::vector<std::string> names;
     for (const auto& s : sources_) names.push_back(s->name());
-    return vfs::rebuild_tree(catalog_, layout_, catalog::with_user_first(names));
+    const auto sources = catalog::with_user_first(names);
+    if (!keep_written_) return vfs::rebuild_tree(catalog_, layout_, sources);
+    // In tree_tracks() order: by origin, then path (bytes, as SQLite compares blobs).
+    std::sort(written_.begin(), written_.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : a.second.path < b.second.path;
+    });
+    std::vector<catalog::TreeTrack> tracks;
+    tracks.reserve(written_.size());
+    for (auto& [origin, track] : written_) tracks.push_back(std::move(track));
+    written_ = {};
+    return vfs::rebuild_tree(catalog_, layout_, sources, &tracks);
 }
 
 void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
@@ -275,6 +309,8 @@ void Scanner::scan_origin(const origins::Origin& origin, ScanReport& report) {
                 const auto track = catalog_.put_track(origin_id, c, o.meta.info, o.tag_sets);
                 // A mounted daemon must drop what the kernel cached of the old bytes.
                 if (c.id) catalog_.journal_track(track);
+                if (keep_written_)
+                    keep_written(origin_id, track, c, o.meta.info, std::move(o.tag_sets));
             }
             ++(c.id == 0 ? report.added : report.changed);
         }

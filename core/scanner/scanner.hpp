@@ -46,12 +46,20 @@ public:
 private:
     vfs::TreeStats rebuild_tree();
     void scan_origin(const origins::Origin& origin, ScanReport& report);
+    // Keeps what put_track() recorded, as the tree builder reads tracks back.
+    void keep_written(std::int64_t origin_id, std::int64_t track_id, const catalog::FoundFile& file,
+                      const catalog::AudioInfo& info, catalog::PackedSets sets);
 
     catalog::Catalog& catalog_;
     origins::OriginSet& origins_;
     std::vector<std::unique_ptr<MetadataSource>>& sources_;
     const vfs::TreeLayout& layout_;
     ScanOptions options_;
+    // Every track this scan wrote, with its origin, while the catalog holds no others (it had
+    // none when the scan began): the tree is built from it rather than read back. Off (and
+    // empty) otherwise.
+    bool keep_written_ = false;
+    std::vector<std::pair<std::int64_t, catalog::TreeTrack>> written_;
 };
 
 }  // namespace musicfs::scanner

@@ -39,6 +39,16 @@ std::vector<TrackData> to_input(std::vector<catalog::TreeTrack> tracks,
     return out;
 }
 
+catalog::TrackCounts counts(const std::vector<catalog::TreeTrack>& tracks) {
+    catalog::TrackCounts c;
+    c.tracks = static_cast<std::int64_t>(tracks.size());
+    for (const auto& t : tracks) {
+        c.tag_sets += static_cast<std::int64_t>(t.sets.size());
+        c.edited += t.attrs.edit_seq > 0 ? 1 : 0;
+    }
+    return c;
+}
+
 }  // namespace
 
 std::vector<TrackData> tree_input(catalog::Catalog& catalog, const std::vector<std::string>& sources) {
@@ -56,7 +66,8 @@ std::string tree_signature(const TreeLayout& layout, const std::vector<std::stri
 }
 
 TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
-                       const std::vector<std::string>& sources) {
+                       const std::vector<std::string>& sources,
+                       std::vector<catalog::TreeTrack>* written) {
     using Clock = std::chrono::steady_clock;
     const auto ms = [](Clock::time_point a, Clock::time_point b) {
         return std::chrono::duration<double, std::milli>(b - a).count();
@@ -68,8 +79,11 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
     Clock::time_point read;
     std::size_t tracks = 0;
     std::vector<catalog::TrackAttrs> attrs;  // by track id
+    const bool reuse = written != nullptr && catalog.track_counts() == counts(*written);
     const auto placements = [&] {
-        const auto input = to_input(catalog.tree_tracks(), sources, &attrs);
+        const auto input =
+            to_input(reuse ? std::move(*written) : catalog.tree_tracks(), sources, &attrs);
+        if (written) *written = {};  // its memory, when it was not used
         read = Clock::now();
         tracks = input.size();
         return place_tracks(input, layout);
@@ -142,9 +156,10 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
     catalog.finish_tree(now_ns(), tree_signature(layout, sources));
     tx.commit();
     const auto end = Clock::now();
-    spdlog::debug("tree of {} tracks rebuilt in {:.1f} ms (read back {:.1f}, placed {:.1f}, "
+    spdlog::debug("tree of {} tracks rebuilt in {:.1f} ms ({} {:.1f}, placed {:.1f}, "
                   "written {:.1f}): {} entries kept, {} added, {} removed",
-                  tracks, ms(start, end), ms(start, read), ms(read, placed),
+                  tracks, ms(start, end), reuse ? "taken from the scan" : "read back",
+                  ms(start, read), ms(read, placed),
                   ms(placed, end), stats.kept, stats.added, stats.removed);
     return stats;
 }

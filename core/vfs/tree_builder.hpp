@@ -33,7 +33,15 @@ std::vector<Placement> place_tracks(const std::vector<TrackData>& tracks, const 
 std::string tree_signature(const TreeLayout& layout, const std::vector<std::string>& sources);
 
 // Rebuilds the catalog's tree in one transaction.
+//
+// `written`, when given, is every track a scan wrote into a catalog that had none, in the order
+// of Catalog::tree_tracks() and as it would read them back. The tree is then built from it
+// instead of reading the tracks back (for the scan corpus, ~10 ms of a ~40 ms rebuild), provided
+// the catalog still holds exactly as many tracks and tag sets and none is edited: anything
+// another process did since (an edit, an import) makes the rebuild read the catalog instead.
+// It is consumed either way.
 TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
-                       const std::vector<std::string>& sources);
+                       const std::vector<std::string>& sources,
+                       std::vector<catalog::TreeTrack>* written = nullptr);
 
 }  // namespace musicfs::vfs

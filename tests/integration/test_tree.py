@@ -2,6 +2,7 @@
 """The mounted tree of the test library: every track once, at the path the naming rules give,
 nothing else; sizes and modes right; `ls -R` works."""
 
+import json
 import os
 import shutil
 import stat
@@ -222,6 +223,37 @@ class ScanReportTest(unittest.TestCase):
         self.assertEqual(os.path.realpath(s["catalog"]),
                          os.path.realpath(os.path.join(self.state, "test", "catalog.sqlite3")))
         self.assertEqual(s["library"], "test")
+
+
+class FirstScanTreeTest(unittest.TestCase):
+    """A first scan builds the tree from the tracks it has just written instead of reading them
+    back; any later scan reads them back. Both must give the same tree, down to which of the
+    tracks that render to one name gets " (2)": copies of the library, read by several threads
+    in whatever order they finish, make every name collide."""
+
+    COPIES = 4
+
+    def test_rescan_keeps_every_entry_of_the_first_scans_tree(self):
+        tmp = tempfile.mkdtemp(prefix="musicfs-firstscan-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        lib = os.path.join(tmp, "lib")
+        for i in range(self.COPIES):
+            shutil.copytree(t.library_dir(), os.path.join(lib, f"copy-{self.COPIES - i}"),
+                            symlinks=True)
+        state = os.path.join(tmp, "state")
+
+        def scan():
+            r = t.musicfs("scan", "--json", "--log-level", "debug", "--scan-threads", "4",
+                          "--state-dir", state, "--library", "test", lib)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            return json.loads(r.stdout), r.stderr
+
+        first, log = scan()
+        self.assertIn("(taken from the scan", log, "the first scan read its tracks back")
+        self.assertGreater(first["tree"]["added"], 0, first)
+        second, log = scan()
+        self.assertIn("(read back", log, "a rescan did not read the tracks back")
+        self.assertEqual(second["tree"], {"kept": first["tree"]["added"], "added": 0, "removed": 0})
 
 
 class KernelCacheTest(t.MountedCase):

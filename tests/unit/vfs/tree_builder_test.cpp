@@ -145,3 +145,68 @@ TEST_CASE("a rebuild journals the names the kernel may have cached, not those un
     REQUIRE(album != 0);
     CHECK(journaled(second) == std::set<std::string>{std::to_string(album) + "/Two.flac"});
 }
+
+TEST_CASE("tracks a scan wrote are used only while the catalog holds exactly those, unedited") {
+    TempCatalog t;
+    auto& c = *t.catalog;
+    {
+        catalog::Transaction tx(c.db());
+        const auto origin = c.ensure_origin("local", "local");
+        catalog::AudioInfo info;
+        info.format = "flac";
+        for (const char* title : {"One", "Two"})
+            c.put_track(origin, {std::string(title) + ".flac", 1, 1}, info,
+                        catalog::pack_sources({{"taglib", {{"title", title}}}}));
+        tx.commit();
+    }
+    const vfs::TreeLayout layout("$title");
+    const std::vector<std::string> sources{"user", "taglib"};
+    // What the catalog would give, with one title changed only here: seen in the tree, the
+    // rebuild took it rather than reading the tracks back.
+    auto marked = [&] {
+        auto tracks = c.tree_tracks();
+        tracks[0].sets = catalog::pack_sources({{"taglib", {{"title", "Marked"}}}});
+        return tracks;
+    };
+    auto written = marked();
+    vfs::rebuild_tree(c, layout, sources, &written);
+    CHECK(written.empty());
+    CHECK(files(c).count("Marked.flac"));
+
+    SUBCASE("a track more or less: read back") {
+        written = marked();
+        written.pop_back();
+        vfs::rebuild_tree(c, layout, sources, &written);
+        CHECK(files(c).size() == 2);
+        CHECK(files(c).count("One.flac"));
+    }
+    SUBCASE("an edit made since (a tag set more): read back") {
+        const auto before_edit = marked();
+        const auto id = before_edit[1].attrs.track_id;
+        {
+            catalog::Transaction tx(c.db());
+            c.set_user_tags(id, {{"title", {"Edited"}}});
+            tx.commit();
+        }
+        written = before_edit;
+        vfs::rebuild_tree(c, layout, sources, &written);
+        CHECK(files(c).count("Edited.flac"));
+        CHECK(files(c).count("One.flac"));
+    }
+    SUBCASE("an edit that adds no tag set (a picture): read back") {
+        const auto before_edit = marked();
+        {
+            catalog::Transaction tx(c.db());
+            catalog::PictureRow front;
+            front.mime = "image/png";
+            front.data = "png";
+            c.set_user_pictures(before_edit[1].attrs.track_id, {front});
+            tx.commit();
+        }
+        REQUIRE(c.track_counts().tag_sets == 2);
+        written = before_edit;
+        vfs::rebuild_tree(c, layout, sources, &written);
+        CHECK(files(c).count("One.flac"));
+        CHECK(files(c).count("Two.flac"));
+    }
+}
