@@ -87,7 +87,7 @@ public:
         const std::string keys = arg(args, 0).empty() ? cfg.keys : arg(args, 0);
         const std::string disam = arg(args, 1).empty() ? cfg.disambiguators : arg(args, 1);
         const std::string bracket = args.size() > 2 ? args[2] : cfg.bracket;
-        const auto memo_key = std::make_tuple(std::string("a"), keys, disam, bracket, f.album()->id);
+        const auto memo_key = std::make_tuple(f.album()->id, 'a', keys, disam, bracket);
         if (auto it = memo_.find(memo_key); it != memo_.end()) return it->second;
 
         // Every album sharing the album's values of `keys`.
@@ -115,8 +115,7 @@ public:
         const std::string keys = arg(args, 0).empty() ? cfg.keys : arg(args, 0);
         const std::string disam = arg(args, 1).empty() ? cfg.disambiguators : arg(args, 1);
         const std::string bracket = args.size() > 2 ? args[2] : cfg.bracket;
-        const auto memo_key =
-            std::make_tuple(std::string("s"), keys, disam, bracket, f.track().track_id);
+        const auto memo_key = std::make_tuple(f.track().track_id, 's', keys, disam, bracket);
         if (auto it = memo_.find(memo_key); it != memo_.end()) return it->second;
 
         auto& index = singleton_index(keys);
@@ -226,8 +225,9 @@ private:
     std::vector<AlbumRef> albums_;
     std::vector<std::ptrdiff_t> album_of_;
     std::mutex mu_;  // guards the memo and the indexes: tracks are placed on several threads
-    std::map<std::tuple<std::string, std::string, std::string, std::string, std::int64_t>,
-             std::string>
+    // (album or track id, 'a' or 's', keys, disambiguators, bracket): the id first, so that a
+    // lookup compares the long, mostly equal strings only for the one object it is about.
+    std::map<std::tuple<std::int64_t, char, std::string, std::string, std::string>, std::string>
         memo_;
     std::map<std::string, Index> album_indexes_;
     std::map<std::string, Index> singleton_indexes_;
