@@ -300,7 +300,8 @@ std::vector<std::string> legalize_path(std::string_view path, const Replacements
     std::string_view stem = first.path;
     if (!ext.empty() && stem.size() >= ext.size() && stem.substr(stem.size() - ext.size()) == ext)
         stem.remove_suffix(ext.size());
-    Stage second = legalize_stage(stem, replacements, max_bytes, ext);
+    // The same input gives the same result: most paths come out of the first round unchanged.
+    Stage second = stem == path ? first : legalize_stage(stem, replacements, max_bytes, ext);
     if (second.truncated) {
         // Rarely needed: compiled (~2 ms) by the first name that does.
         static const Replacements fallback(fallback_replacements());
