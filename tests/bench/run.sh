@@ -393,10 +393,10 @@ bench_read() {
   mount_passthrough "$p_splice" "$src" --reply splice
   local p_splice_pid=$pid
   local m_file p_file=Bench/Sequential/big.flac
-  m_file=$(cd "$m_mp" && find . -name '*.flac' ! -name '*overlaid*' | head -n 1)
+  m_file=$(cd "$m_mp" && find . -name '*.flac' ! -name '*overlaid*' -print -quit)
   [[ -n $m_file ]] || { echo "run.sh: the local library has no track" >&2; return 1; }
   local o_file
-  o_file=$(cd "$m_mp" && find . -name '*overlaid*.flac' | head -n 1)
+  o_file=$(cd "$m_mp" && find . -name '*overlaid*.flac' -print -quit)
   [[ -n $o_file ]] || { echo "run.sh: the edited track is not in the tree" >&2; return 1; }
   cat "$src/$p_file" >/dev/null  # the origin's bytes in the page cache: we measure FUSE, not disk
 
@@ -798,7 +798,8 @@ bench_scan() {
   local alloc alloc_lib extra=()
   local labels="scan: taglib loop, 1 thread|scan: MusicFS, 1 thread"
   labels+="|scan: taglib loop, 2 threads|scan: MusicFS, 2 threads (default)"
-  alloc_lib=$(ldd "$musicfs" | awk '/libmimalloc/ { print $3; exit }')
+  # awk reads to the end: leaving early can make ldd fail on the closed pipe (pipefail).
+  alloc_lib=$(ldd "$musicfs" | awk '/libmimalloc/ && !found { print $3; found = 1 }')
   if [[ -n $alloc_lib ]]; then
     alloc=mimalloc
     labels+="|scan: taglib loop with $alloc, 2 threads"
