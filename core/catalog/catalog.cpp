@@ -274,6 +274,12 @@ TrackCounts Catalog::track_counts() {
     return {st.int64(0), st.int64(1), st.int64(2)};
 }
 
+bool Catalog::has_tracks() {
+    auto st = db_.prepare("SELECT EXISTS (SELECT 1 FROM tracks)");
+    st.step();
+    return st.int64(0) != 0;
+}
+
 std::vector<Node> Catalog::nodes() {
     std::vector<Node> out;
     auto st = db_.prepare("SELECT ino, parent, name, track_id FROM nodes WHERE ino != 1");

@@ -149,7 +149,9 @@ public:
     // Every track with its tag sets and audio properties, ordered by origin and path (the
     // tree builder's input).
     std::vector<TreeTrack> tree_tracks();
+    // Reads every track and tag set: O(library).
     TrackCounts track_counts();
+    bool has_tracks();
 
     // The whole current tree (root excluded).
     std::vector<Node> nodes();

@@ -65,7 +65,7 @@ ScanReport Scanner::run() {
     // The writer below never waits for the disk; the WAL of what it wrote is synced while the
     // tree is built.
     catalog::BackgroundCheckpoints checkpoints(catalog_.db());
-    keep_written_ = catalog_.track_counts().tracks == 0;
+    keep_written_ = !catalog_.has_tracks();
     written_.clear();
     // One origin failing (unreachable, a broken plugin) must not stop the others; its files
     // stay in the catalog as they were, and it is not marked scanned.

@@ -36,7 +36,7 @@ std::string tree_signature(const TreeLayout& layout, const std::vector<std::stri
 //
 // `written`, when given, is every track a scan wrote into a catalog that had none, in the order
 // of Catalog::tree_tracks() and as it would read them back. The tree is then built from it
-// instead of reading the tracks back (for the scan corpus, ~10 ms of a ~40 ms rebuild), provided
+// instead of reading the tracks back (for the scan corpus, ~8 ms of a ~47 ms rebuild), provided
 // the catalog still holds exactly as many tracks and tag sets and none is edited: anything
 // another process did since (an edit, an import) makes the rebuild read the catalog instead.
 // It is consumed either way.
