@@ -39,31 +39,26 @@ std::map<std::string, std::int64_t> files(catalog::Catalog& c) {
     return out;
 }
 
+// Records a FLAC file of the origin "local" with `tags` from the source "taglib".
+void put_flac(catalog::Catalog& c, const std::string& path, const catalog::TagList& tags) {
+    catalog::Transaction tx(c.db());
+    catalog::AudioInfo info;
+    info.format = "flac";
+    c.put_track(c.ensure_origin("local", "local"), {path, 1, 1}, info,
+                catalog::pack_sources({{"taglib", tags}}));
+    tx.commit();
+}
+
 }  // namespace
 
 TEST_CASE("changing the layout rebuilds the tree and keeps the inodes of unchanged paths") {
     TempCatalog t;
     auto& c = *t.catalog;
-    {
-        catalog::Transaction tx(c.db());
-        const auto origin = c.ensure_origin("local", "local");
-        catalog::AudioInfo info;
-        info.format = "flac";
-        c.put_track(origin, {"a.flac", 1, 1}, info,
-                    catalog::pack_sources({{"taglib",
-                                            {{"albumartist", "A"},
-                                             {"album", "X"},
-                                             {"title", "One"},
-                                             {"tracknumber", "1"}}}}));
-        c.put_track(origin, {"b.flac", 1, 1}, info,
-                    catalog::pack_sources({{"taglib",
-                                            {{"albumartist", "B"},
-                                             {"album", "Y"},
-                                             {"title", "Two"},
-                                             {"tracknumber", "2"},
-                                             {"genre", "Jazz"}}}}));
-        tx.commit();
-    }
+    put_flac(c, "a.flac",
+             {{"albumartist", "A"}, {"album", "X"}, {"title", "One"}, {"tracknumber", "1"}});
+    put_flac(c, "b.flac",
+             {{"albumartist", "B"}, {"album", "Y"}, {"title", "Two"}, {"tracknumber", "2"},
+              {"genre", "Jazz"}});
     vfs::LayoutConfig first;
     first.views = {{"", {{"default", "$albumartist/$album/$track $title"}}}};
     const auto stats = vfs::rebuild_tree(c, vfs::TreeLayout(first), {"taglib"});
@@ -109,14 +104,7 @@ TEST_CASE("a rebuild journals the names the kernel may have cached, not those un
     TempCatalog t;
     auto& c = *t.catalog;
     auto add = [&](const char* path, const char* artist, const char* title) {
-        catalog::Transaction tx(c.db());
-        const auto origin = c.ensure_origin("local", "local");
-        catalog::AudioInfo info;
-        info.format = "flac";
-        c.put_track(origin, {path, 1, 1}, info,
-                    catalog::pack_sources(
-                        {{"taglib", {{"albumartist", artist}, {"album", "X"}, {"title", title}}}}));
-        tx.commit();
+        put_flac(c, path, {{"albumartist", artist}, {"album", "X"}, {"title", title}});
     };
     // The journal's entries after `seq`, as "parent/name".
     auto journaled = [&](std::int64_t seq) {
@@ -149,16 +137,7 @@ TEST_CASE("a rebuild journals the names the kernel may have cached, not those un
 TEST_CASE("tracks a scan wrote are used only while the catalog holds exactly those, unedited") {
     TempCatalog t;
     auto& c = *t.catalog;
-    {
-        catalog::Transaction tx(c.db());
-        const auto origin = c.ensure_origin("local", "local");
-        catalog::AudioInfo info;
-        info.format = "flac";
-        for (const char* title : {"One", "Two"})
-            c.put_track(origin, {std::string(title) + ".flac", 1, 1}, info,
-                        catalog::pack_sources({{"taglib", {{"title", title}}}}));
-        tx.commit();
-    }
+    for (const std::string title : {"One", "Two"}) put_flac(c, title + ".flac", {{"title", title}});
     const vfs::TreeLayout layout("$title");
     const std::vector<std::string> sources{"user", "taglib"};
     // What the catalog would give, with one title changed only here: seen in the tree, the
