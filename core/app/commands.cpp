@@ -132,7 +132,11 @@ void print_report(const Library& lib, const std::string& catalog_path,
             {"new", r.added},            {"changed", r.changed},      {"unchanged", r.unchanged},
             {"removed", r.removed},      {"unreadable", unreadable},  {"seconds", r.seconds},
             {"files_per_second", rate},  {"failed_origins", r.failed_origins},
-            {"tree", {{"kept", r.tree.kept}, {"added", r.tree.added}, {"removed", r.tree.removed}}}};
+            {"tree",
+             {{"rebuilt", r.tree.rebuilt},
+              {"kept", r.tree.kept},
+              {"added", r.tree.added},
+              {"removed", r.tree.removed}}}};
         std::puts(out.dump(2).c_str());
         return;
     }

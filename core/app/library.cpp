@@ -207,9 +207,7 @@ std::vector<std::shared_ptr<const overlay::FormatWriter>> Library::format_writer
 
 bool Library::refresh_tree() {
     const auto sources = precedence();
-    if (!catalog_->tree_dirty() &&
-        catalog_->tree_signature() == vfs::tree_signature(*layout_, sources))
-        return false;
+    if (vfs::tree_current(*catalog_, *layout_, sources)) return false;
     vfs::rebuild_tree(*catalog_, *layout_, sources);
     return true;
 }

@@ -81,7 +81,7 @@ ScanReport Scanner::run() {
         }
     }
     checkpoints.checkpoint_now();
-    report.tree = rebuild_tree();
+    report.tree = rebuild_tree(report.added + report.changed + report.removed > 0);
     report.unreadable = catalog_.unreadable_files();
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -107,11 +107,17 @@ void Scanner::keep_written(std::int64_t origin_id, std::int64_t track_id,
     written_.emplace_back(origin_id, std::move(t));
 }
 
-vfs::TreeStats Scanner::rebuild_tree() {
+vfs::TreeStats Scanner::rebuild_tree(bool tracks_changed) {
     // As everywhere tags are read: an edited track stays where its edited tags put it.
     std::vector<std::string> names;
     for (const auto& s : sources_) names.push_back(s->name());
     const auto sources = catalog::with_user_first(names);
+    // A rescan that found nothing to read or remove would rebuild the same tree: for 10^5
+    // tracks, ~1.5 s of reading back, placing and comparing every track.
+    if (!tracks_changed && vfs::tree_current(catalog_, layout_, sources)) {
+        spdlog::debug("no track changed and the tree is current: not rebuilt");
+        return {};
+    }
     if (!keep_written_) return vfs::rebuild_tree(catalog_, layout_, sources);
     // In tree_tracks() order: by origin, then path (bytes, as SQLite compares blobs).
     std::sort(written_.begin(), written_.end(), [](const auto& a, const auto& b) {

@@ -44,7 +44,8 @@ public:
     ScanReport run();
 
 private:
-    vfs::TreeStats rebuild_tree();
+    // Unless nothing the tree depends on changed (`tracks_changed` false, the tree current).
+    vfs::TreeStats rebuild_tree(bool tracks_changed);
     void scan_origin(const origins::Origin& origin, ScanReport& report);
     // Keeps what put_track() recorded, as the tree builder reads tracks back.
     void keep_written(std::int64_t origin_id, std::int64_t track_id, const catalog::FoundFile& file,

@@ -65,6 +65,11 @@ std::string tree_signature(const TreeLayout& layout, const std::vector<std::stri
     return sig;
 }
 
+bool tree_current(catalog::Catalog& catalog, const TreeLayout& layout,
+                  const std::vector<std::string>& sources) {
+    return !catalog.tree_dirty() && catalog.tree_signature() == tree_signature(layout, sources);
+}
+
 TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
                        const std::vector<std::string>& sources,
                        std::vector<catalog::TreeTrack>* written) {
@@ -107,6 +112,7 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
         existing.emplace(key(n.parent, n.name), Existing{n.ino, n.track_id});
 
     TreeStats stats;
+    stats.rebuilt = true;
     // Directories created by this rebuild have new inode numbers (never reused), so the kernel
     // has nothing cached under them: the names added there need no journal entry.
     std::unordered_set<std::int64_t> created_dirs;

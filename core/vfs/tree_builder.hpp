@@ -16,6 +16,7 @@
 namespace musicfs::vfs {
 
 struct TreeStats {
+    bool rebuilt = false;  // false: the tree was current, nothing was done
     std::int64_t kept = 0;
     std::int64_t added = 0;
     std::int64_t removed = 0;
@@ -31,6 +32,11 @@ std::vector<Placement> place_tracks(const std::vector<TrackData>& tracks, const 
 // What a tree depends on besides the tracks: when it differs from the catalog's
 // tree_signature(), the tree must be rebuilt.
 std::string tree_signature(const TreeLayout& layout, const std::vector<std::string>& sources);
+
+// Whether the catalog's tree is built with this layout and these sources and no edit has
+// changed paths since: then, as long as no track changed either, a rebuild would change nothing.
+bool tree_current(catalog::Catalog& catalog, const TreeLayout& layout,
+                  const std::vector<std::string>& sources);
 
 // Rebuilds the catalog's tree in one transaction.
 //

@@ -225,11 +225,12 @@ class ScanReportTest(unittest.TestCase):
         self.assertEqual(s["library"], "test")
 
 
-class FirstScanTreeTest(unittest.TestCase):
+class RescanTreeTest(unittest.TestCase):
     """A first scan builds the tree from the tracks it has just written instead of reading them
-    back; any later scan reads them back. Both must give the same tree, down to which of the
-    tracks that render to one name gets " (2)": copies of the library, read by several threads
-    in whatever order they finish, make every name collide."""
+    back; a later scan that changed a track reads them back. Both must give the same tree, down
+    to which of the tracks that render to one name gets " (2)": copies of the library, read by
+    several threads in whatever order they finish, make every name collide. A scan that changed
+    nothing leaves the tree alone."""
 
     COPIES = 4
 
@@ -250,10 +251,24 @@ class FirstScanTreeTest(unittest.TestCase):
 
         first, log = scan()
         self.assertIn("(taken from the scan", log, "the first scan read its tracks back")
+        self.assertTrue(first["tree"]["rebuilt"], first)
         self.assertGreater(first["tree"]["added"], 0, first)
+
+        # One file touched: read again, same tags, so the tree rebuilt from the catalog keeps
+        # every entry.
+        touched = os.path.join(lib, "copy-1", SR, "01. intro.flac")
+        st = os.stat(touched)
+        os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
         second, log = scan()
+        self.assertEqual(second["changed"], 1, second)
         self.assertIn("(read back", log, "a rescan did not read the tracks back")
-        self.assertEqual(second["tree"], {"kept": first["tree"]["added"], "added": 0, "removed": 0})
+        self.assertEqual(second["tree"], {"rebuilt": True, "kept": first["tree"]["added"],
+                                          "added": 0, "removed": 0})
+
+        third, log = scan()
+        self.assertEqual((third["new"], third["changed"], third["removed"]), (0, 0, 0), third)
+        self.assertFalse(third["tree"]["rebuilt"], third)
+        self.assertNotIn("rebuilt in", log)
 
 
 class KernelCacheTest(t.MountedCase):

@@ -189,3 +189,27 @@ TEST_CASE("tracks a scan wrote are used only while the catalog holds exactly tho
         CHECK(files(c).count("Two.flac"));
     }
 }
+
+TEST_CASE("a tree is current until the layout, the sources or an edit changes") {
+    TempCatalog t;
+    auto& c = *t.catalog;
+    put_flac(c, "a.flac", {{"title", "One"}});
+    const vfs::TreeLayout layout("$title");
+    const std::vector<std::string> sources{"user", "taglib"};
+    CHECK_FALSE(vfs::tree_current(c, layout, sources));  // never built
+    CHECK(vfs::rebuild_tree(c, layout, sources).rebuilt);
+    CHECK(vfs::tree_current(c, layout, sources));
+    CHECK_FALSE(vfs::tree_current(c, vfs::TreeLayout("$title ($format)"), sources));
+    CHECK_FALSE(vfs::tree_current(c, layout, {"user", "beets", "taglib"}));
+
+    // An edit (no daemon applied it) dirties the tree until the next rebuild.
+    {
+        catalog::Transaction tx(c.db());
+        c.set_user_tags(c.tree_tracks()[0].attrs.track_id, {{"title", {"Edited"}}});
+        tx.commit();
+    }
+    CHECK_FALSE(vfs::tree_current(c, layout, sources));
+    vfs::rebuild_tree(c, layout, sources);
+    CHECK(vfs::tree_current(c, layout, sources));
+    CHECK(files(c).count("Edited.flac"));
+}
