@@ -25,10 +25,10 @@ constexpr const char* kAttrColumns =
     "n.ino, n.track_id IS NULL, n.size, "
     "COALESCE(n.mtime_ns, (SELECT value FROM meta WHERE key = 'tree_built_ns')), "
     "COALESCE(n.track_id, 0), n.edit_seq, n.format";
-constexpr const char* kAttrJoins = " FROM nodes n ";
+constexpr const char* kAttrFrom = " FROM nodes n ";
 
 std::string attr_query(const char* where) {
-    return std::string("SELECT ") + kAttrColumns + kAttrJoins + where;
+    return std::string("SELECT ") + kAttrColumns + kAttrFrom + where;
 }
 
 }  // namespace
@@ -468,7 +468,7 @@ CatalogReader::CatalogReader(const std::string& path)
     : db_(path, Database::Mode::ReadWrite),
       lookup_(check_version(db_).prepare(attr_query("WHERE n.parent = ? AND n.name = ?"))),
       getattr_(db_.prepare(attr_query("WHERE n.ino = ?"))),
-      readdir_(db_.prepare("SELECT n.name, " + std::string(kAttrColumns) + kAttrJoins +
+      readdir_(db_.prepare("SELECT n.name, " + std::string(kAttrColumns) + kAttrFrom +
                            "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino")),
       readdir_names_(db_.prepare("SELECT n.name, n.ino, n.track_id IS NULL FROM nodes n "
                                  "WHERE n.parent = ? AND n.ino > ? ORDER BY n.ino")),
