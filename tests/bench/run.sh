@@ -184,13 +184,12 @@ run_fsbench() {
   return 1
 }
 
-# measure NAME UNIT CMD...: runs an fsbench command, records it, sets $med.
+# measure NAME UNIT CMD...: measure_n (below) for a command measuring one target; sets $med.
 measure() {
-  local name=$1 unit=$2 out
+  local name=$1 unit=$2
   shift 2
-  out=$(run_fsbench "$@") || return 1
-  read -r med min max <<<"$out"
-  detail "$name" "$med" "$min" "$max" "$unit"
+  measure_n "$unit" "$name" "$@" || return 1
+  med=${meds[0]}
 }
 
 # measure_n UNIT "NAME1|NAME2|..." CMD...: an fsbench command measuring several targets (one
