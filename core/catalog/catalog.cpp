@@ -328,7 +328,7 @@ std::int64_t Catalog::track_of(const std::string& origin, const std::string& pat
     return st.step() ? st.int64(0) : 0;
 }
 
-void Catalog::note_edit(std::int64_t track_id) {
+void Catalog::note_edit(std::int64_t track_id, const std::vector<std::string>& keys) {
     journal_track(track_id);
     const std::int64_t seq = db_.last_insert_rowid();
     // A track left with no edit at all is served as its original again, byte for byte.
@@ -339,6 +339,21 @@ void Catalog::note_edit(std::int64_t track_id) {
         .bind(1, track_id)
         .bind(2, seq)
         .run();
+    // The keys edited since the tree was built, for the tree to tell whether any can move a
+    // track. Unknown stays unknown until the next build.
+    std::optional<std::vector<std::string>> edited;
+    if (!tree_dirty()) edited.emplace();
+    else edited = edited_keys();
+    if (edited) {
+        edited->insert(edited->end(), keys.begin(), keys.end());
+        std::sort(edited->begin(), edited->end());
+        edited->erase(std::unique(edited->begin(), edited->end()), edited->end());
+        std::string text;
+        for (const auto& k : *edited) text += k + '\n';
+        db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('edited_keys', ?)")
+            .bind(1, text)
+            .run();
+    }
     db_.exec("UPDATE meta SET value = 1 WHERE key = 'tree_dirty'");
 }
 
@@ -374,19 +389,21 @@ void Catalog::set_user_tags(
         for (const auto& v : values) tags.emplace_back(key, v);
     }
     replace_user_tags(track_id, tags);
-    note_edit(track_id);
+    std::vector<std::string> keys;
+    for (const auto& e : edits) keys.push_back(e.first);
+    note_edit(track_id, keys);
 }
 
 void Catalog::clear_user_tags(std::int64_t track_id, const std::vector<std::string>& keys) {
-    TagList tags;
-    if (!keys.empty()) {
-        tags = user_tags(track_id);
-        std::erase_if(tags, [&](const TagValue& t) {
-            return std::find(keys.begin(), keys.end(), t.first) != keys.end();
-        });
-    }
+    TagList tags = user_tags(track_id);
+    std::vector<std::string> cleared = keys;
+    if (keys.empty())
+        for (const auto& t : tags) cleared.push_back(t.first);
+    std::erase_if(tags, [&](const TagValue& t) {
+        return std::find(cleared.begin(), cleared.end(), t.first) != cleared.end();
+    });
     replace_user_tags(track_id, tags);
-    note_edit(track_id);
+    note_edit(track_id, cleared);
 }
 
 void Catalog::set_user_pictures(std::int64_t track_id, const std::vector<PictureRow>& pictures) {
@@ -399,7 +416,7 @@ void Catalog::set_user_pictures(std::int64_t track_id, const std::vector<Picture
         ins.bind(1, track_id).bind(2, kUserSource).bind(3, idx++).bind(4, p.type).bind(5, p.mime);
         ins.bind(6, p.description).bind(7, p.width).bind(8, p.height).bind_blob(9, p.data).run();
     }
-    note_edit(track_id);
+    note_edit(track_id, {});  // pictures: no tag
 }
 
 void Catalog::clear_user_pictures(std::int64_t track_id) {
@@ -407,7 +424,7 @@ void Catalog::clear_user_pictures(std::int64_t track_id) {
         .bind(1, track_id)
         .bind(2, kUserSource)
         .run();
-    note_edit(track_id);
+    note_edit(track_id, {});  // pictures: no tag
 }
 
 PackedSets Catalog::tag_sets(std::int64_t track_id) {
@@ -430,6 +447,22 @@ bool Catalog::tree_dirty() {
     return st.step() && st.int64(0) != 0;
 }
 
+std::optional<std::vector<std::string>> Catalog::edited_keys() {
+    if (!tree_dirty()) return std::vector<std::string>{};
+    auto st = db_.prepare("SELECT value FROM meta WHERE key = 'edited_keys'");
+    if (!st.step()) return std::nullopt;
+    std::vector<std::string> out;
+    std::string_view text = st.text(0);
+    for (std::size_t nl; (nl = text.find('\n')) != std::string_view::npos; text.remove_prefix(nl + 1))
+        out.emplace_back(text.substr(0, nl));
+    return out;
+}
+
+void Catalog::accept_edits() {
+    db_.exec("UPDATE meta SET value = 0 WHERE key = 'tree_dirty'");
+    db_.exec("DELETE FROM meta WHERE key = 'edited_keys'");
+}
+
 void Catalog::prune_changes(std::int64_t keep) {
     db_.prepare("DELETE FROM changes WHERE seq <= (SELECT max(seq) FROM changes) - ?")
         .bind(1, keep)
@@ -442,7 +475,7 @@ void Catalog::finish_tree(std::int64_t when_ns, const std::string& signature) {
     db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('tree_signature', ?)")
         .bind(1, signature)
         .run();
-    db_.exec("UPDATE meta SET value = 0 WHERE key = 'tree_dirty'");
+    accept_edits();  // the build took them in
     // The journal only has to cover what a running daemon may not have seen yet.
     prune_changes(100'000);
 }

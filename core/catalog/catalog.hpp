@@ -171,7 +171,8 @@ public:
     void journal_edited_tracks();
     // The user's overlay. `values` empty for a key removes that tag from served files; clear
     // (no keys: all) reverts to the file's own values. Each call journals a track change and
-    // marks the tree dirty. Call inside a Transaction.
+    // marks the tree dirty, noting the keys it edited (see edited_keys). Call inside a
+    // Transaction.
     void set_user_tags(std::int64_t track_id,
                        const std::vector<std::pair<std::string, std::vector<std::string>>>& edits);
     void clear_user_tags(std::int64_t track_id, const std::vector<std::string>& keys);
@@ -181,7 +182,14 @@ public:
     TagRows tag_rows(std::int64_t track_id);
     // A track's stored sets, (source, packed tags), for effective_tags().
     PackedSets tag_sets(std::int64_t track_id);
+    // True when a user edit came after the tree was built.
     bool tree_dirty();
+    // The tag keys edited since the tree was built (none when it is not dirty), or nullopt
+    // when they are not known (an edit recorded by a musicfs that did not note them).
+    std::optional<std::vector<std::string>> edited_keys();
+    // Marks the edits since the tree was built as taken in without a rebuild: the caller
+    // found that none of their keys can move a track.
+    void accept_edits();
     // Drops journal rows older than the newest `keep`.
     void prune_changes(std::int64_t keep);
 
@@ -194,7 +202,7 @@ public:
 private:
     // The file's id; inserts it when file.id is 0. `error` null: readable.
     std::int64_t put_file(std::int64_t origin_id, const FoundFile& file, const std::string* error);
-    void note_edit(std::int64_t track_id);
+    void note_edit(std::int64_t track_id, const std::vector<std::string>& keys);
     void put_tag_set(std::int64_t track_id, const std::string& source, std::string_view packed);
     TagList user_tags(std::int64_t track_id);
     // Stores the user's whole set (none left: removes it).

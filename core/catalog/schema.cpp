@@ -181,6 +181,13 @@ CREATE TRIGGER nodes_follow_tracks AFTER UPDATE OF format, edit_seq ON tracks BE
   UPDATE nodes SET format = NEW.format, edit_seq = NEW.edit_seq WHERE track_id = NEW.id;
 END;
 )sql"},
+    // 5 -> 6: an edit notes the tag keys it changed (meta 'edited_keys', with 'tree_dirty'), so
+    // that an edit no path reads does not rebuild the tree. No table changes; the version keeps
+    // an older musicfs, which would not note its keys, from editing this catalog. An edit it
+    // left pending has no keys: unknown, it rebuilds.
+    {R"sql(
+DELETE FROM meta WHERE key = 'edited_keys';
+)sql"},
 }};
 
 int read_version(Database& db) {

@@ -304,6 +304,32 @@ std::optional<std::string> beets_raw(const TrackData& t, const AlbumRef* album,
     return std::string();  // a beets field MusicFS has no source for: always empty
 }
 
+std::vector<std::string_view> album_tags() {
+    // Layout's album key: the MusicBrainz album id, else album, album artist (else artist,
+    // unless a compilation) and year.
+    return {"musicbrainz_albumid", "album", "albumartist", "artist", "compilation", "date"};
+}
+
+std::vector<std::string_view> field_tags(std::string_view name) {
+    if (name == "year" || name == "month" || name == "day") return {"date"};
+    if (name == "original_year" || name == "original_month" || name == "original_day")
+        return {"originaldate", "originalyear"};
+    if (name == "comp") return {"compilation"};
+    // They fall back to one another (TrackFields::formatted).
+    if (name == "artist") return {"artist", "albumartist"};
+    if (name == "albumartist") return {"albumartist", "artist"};
+    if (name == "singleton" || name == "album_id") return album_tags();
+    if (!find_beets_field(name)) return {name};  // a tag by its own name (or `filename`)
+    for (const auto& s : kSources) {
+        if (s.field != name) continue;
+        std::vector<std::string_view> out;
+        for (const auto key : s.tags)
+            if (!key.empty()) out.push_back(key);
+        return out;
+    }
+    return {};  // from the audio or the file, or a beets field MusicFS has no source for
+}
+
 std::string format_value(FieldType type, std::string_view raw) {
     auto as_int = [&]() -> std::int64_t { return leading_int(raw).value_or(0); };
     auto padded = [&](int width) {

@@ -101,6 +101,14 @@ bool has_tag(const catalog::TagList& tags, std::string_view key);
 std::string format_value(FieldType type, std::string_view raw);
 // The leading integer of a value as mediafile reads it ("7/12" -> 7, "A1" -> none).
 std::optional<std::int64_t> leading_int(std::string_view value);
+// The tags (Picard names) the value of `name` can depend on, as templates and queries read it:
+// `year` reads `date`, `artist` falls back to `albumartist`, a name that is not a beets field
+// reads the tag of that name; none for what comes from the audio or the file (`format`,
+// `length`, `path`). Which tracks form an album, which `album_id`, `singleton` and every
+// album-level field depend on too, is album_tags().
+std::vector<std::string_view> field_tags(std::string_view name);
+// The tags that decide which tracks form an album and which track is its first.
+std::vector<std::string_view> album_tags();
 // beets' format names from the catalog's ("flac" -> "FLAC", "vorbis" -> "OGG", ...).
 std::string beets_format_name(std::string_view catalog_format);
 

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ struct TemplateFunction {
     std::string provider;
     std::uint32_t min_args = 0;
     std::uint32_t max_args = std::numeric_limits<std::uint32_t>::max();
+    // True when the result depends on the arguments alone, never on the track's tags or
+    // fields: a change of a tag no path reads then leaves the tree alone (see places_by).
+    bool args_only = false;
     // The result, or nullopt to keep the call as written (the function refused it).
     std::function<std::optional<std::string>(std::span<const std::string> args,
                                              const TrackFields& track)>
@@ -117,6 +121,11 @@ public:
     // and the provider of every function the templates call.
     std::string signature() const;
 
+    // Whether a change of the tag `key`, on any track, can move a track: a template, a query
+    // or %aunique/%sunique reads a field that depends on it, it groups albums, or a template
+    // calls a function that sees every tag. Pictures place nothing.
+    bool places_by(std::string_view key) const;
+
     // Functions the templates call that nothing provides (their calls stay as written).
     std::vector<std::string> unknown_functions() const;
 
@@ -143,6 +152,9 @@ private:
     std::vector<View> views_;
     Replacements replacements_;
     std::map<std::string, TemplateFunction, std::less<>> functions_;
+    // What places_by answers: every tag, or these.
+    bool places_by_any_tag_ = false;
+    std::set<std::string, std::less<>> placing_tags_;
 };
 
 }  // namespace musicfs::vfs

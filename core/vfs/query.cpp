@@ -287,4 +287,14 @@ bool TrackQuery::match(const TrackFields& track) const {
     return false;
 }
 
+std::vector<std::string> TrackQuery::fields() const {
+    std::vector<std::string> out;
+    for (const auto& group : groups_)
+        for (const auto& term : group) {
+            if (!term->field.empty()) out.push_back(term->field);
+            else out.insert(out.end(), std::begin(kSearchFields), std::end(kSearchFields));
+        }
+    return out;
+}
+
 }  // namespace musicfs::vfs

@@ -42,6 +42,8 @@ public:
 
     const std::string& text() const { return text_; }
     bool match(const TrackFields& track) const;
+    // The fields its terms read (a term without a field reads every search field).
+    std::vector<std::string> fields() const;
 
     struct Term;
 

@@ -67,7 +67,23 @@ std::string tree_signature(const TreeLayout& layout, const std::vector<std::stri
 
 bool tree_current(catalog::Catalog& catalog, const TreeLayout& layout,
                   const std::vector<std::string>& sources) {
-    return !catalog.tree_dirty() && catalog.tree_signature() == tree_signature(layout, sources);
+    if (catalog.tree_signature() != tree_signature(layout, sources)) return false;
+    if (!catalog.tree_dirty()) return true;
+    // Edits since the build (genres, comments, lyrics, ...) leave every path as it is unless a
+    // key they changed is one a path depends on. The keys read are the keys accepted: an edit
+    // committed meanwhile waits for the transaction.
+    catalog::Transaction tx(catalog.db());
+    const auto keys = catalog.edited_keys();
+    if (!keys) return false;
+    for (const auto& k : *keys)
+        if (layout.places_by(k)) {
+            spdlog::debug("an edit of '{}' may move tracks: the tree is rebuilt", k);
+            return false;
+        }
+    catalog.accept_edits();
+    tx.commit();
+    spdlog::debug("edits of {} key(s) that no path reads: the tree stays", keys->size());
+    return true;
 }
 
 TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,

@@ -33,8 +33,10 @@ std::vector<Placement> place_tracks(const std::vector<TrackData>& tracks, const 
 // tree_signature(), the tree must be rebuilt.
 std::string tree_signature(const TreeLayout& layout, const std::vector<std::string>& sources);
 
-// Whether the catalog's tree is built with this layout and these sources and no edit has
-// changed paths since: then, as long as no track changed either, a rebuild would change nothing.
+// Whether the catalog's tree is built with this layout and these sources and no edit since can
+// move a track: then, as long as no track changed either, a rebuild would change nothing.
+// Edits whose keys no path reads (TreeLayout::places_by) are marked as taken in, in the
+// catalog: a call may write.
 bool tree_current(catalog::Catalog& catalog, const TreeLayout& layout,
                   const std::vector<std::string>& sources);
 

@@ -381,6 +381,29 @@ class OverlayTest(t.MountedCase):
                          (["Somebody Else"], ["Another Album"]))
         self.assertEqual(t.ffmpeg_audio_md5(new), self.audio_md5[rel])
 
+    def test_3b_edit_no_path_reads_keeps_the_tree(self):
+        # The default paths read neither genre nor the comment: the daemon takes the edit in
+        # without rebuilding the tree, and the file keeps its name and inode.
+        rel = "mp3/untouched.mp3"  # the edits of test_1 stay on the others
+        path = self.mounted(rel)
+        ino = os.stat(path).st_ino
+        rebuilds = self.m.log().count("tree updated")
+        try:
+            self.tag("set", path, "genre=Unplaced", "comment=no path reads me")
+            self.assertEqual(self.m.log().count("tree updated"), rebuilds, "the tree was rebuilt")
+            self.assertEqual(os.stat(path).st_ino, ino)
+            tags, _ = mutagen_view(path)
+            self.assertEqual(tags.get("genre"), ["Unplaced"])
+            self.assertEqual(t.ffmpeg_audio_md5(path), self.audio_md5[rel])
+            # An edit of a key the paths read still moves the file.
+            self.tag("set", path, "title=Placed Again")
+            self.assertEqual(self.m.log().count("tree updated"), rebuilds + 1)
+            moved = self.mounted(rel)
+            self.assertIn(b"Placed Again", os.path.basename(moved))
+            self.assertFalse(os.path.exists(path), "the old name is still there")
+        finally:
+            self.tag("clear", self.mounted(rel))
+
     def test_4_open_file_keeps_its_view(self):
         rel = "flac/untouched.flac"  # has padding: the edit keeps the size
         path = self.mounted(rel)

@@ -296,6 +296,50 @@ TEST_CASE("catalog: user tag edits replace, remove and clear per key") {
     CHECK(st.int64(0) == 0);
 }
 
+TEST_CASE("catalog: edits note their keys until the tree takes them in") {
+    TempDir tmp;
+    catalog::Catalog c(tmp.db());
+    const auto o = c.ensure_origin("music", "local");
+    add(c, o, "a.flac", {{"title", "File"}, {"genre", "Rock"}});
+    const auto track = c.track_of("music", "a.flac");
+    auto edit = [&](auto&& fn) {
+        catalog::Transaction tx(c.db());
+        fn();
+        tx.commit();
+    };
+    using Keys = std::vector<std::string>;
+    CHECK_FALSE(c.tree_dirty());
+    CHECK(c.edited_keys() == Keys{});
+
+    edit([&] { c.set_user_tags(track, {{"genre", {"Jazz"}}, {"mood", {"Calm"}}}); });
+    CHECK(c.tree_dirty());
+    CHECK(c.edited_keys() == Keys{"genre", "mood"});
+    edit([&] { c.set_user_pictures(track, {{3, "image/png", "", 1, 1, "png"}}); });
+    CHECK(c.edited_keys() == Keys{"genre", "mood"});  // a picture is no tag
+    edit([&] { c.clear_user_tags(track, {"comment"}); });
+    CHECK(c.edited_keys() == Keys{"comment", "genre", "mood"});
+
+    // Taken in (by a rebuild, or as moving nothing): a new edit starts a new list.
+    c.accept_edits();
+    CHECK_FALSE(c.tree_dirty());
+    CHECK(c.edited_keys() == Keys{});
+    edit([&] { c.set_user_tags(track, {{"title", {"Edited"}}}); });
+    c.finish_tree(1, "sig");
+    CHECK(c.edited_keys() == Keys{});
+    // Clearing every key edits each key the user had set.
+    edit([&] { c.clear_user_tags(track, {}); });
+    CHECK(c.edited_keys() == Keys{"genre", "mood", "title"});
+
+    // A pending edit whose keys were not noted (an older musicfs) is unknown until a rebuild,
+    // whatever is edited after it.
+    c.db().exec("DELETE FROM meta WHERE key = 'edited_keys'");
+    CHECK_FALSE(c.edited_keys());
+    edit([&] { c.set_user_tags(track, {{"genre", {"Soul"}}}); });
+    CHECK_FALSE(c.edited_keys());
+    c.finish_tree(2, "sig");
+    CHECK(c.edited_keys() == Keys{});
+}
+
 TEST_CASE("catalog: packed tag sets keep any bytes, and refuse malformed ones") {
     const catalog::TagList tags = {
         {"title", ""},                                  // empty value

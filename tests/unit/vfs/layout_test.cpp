@@ -377,3 +377,50 @@ TEST_CASE("the signature covers everything the tree depends on") {
     CHECK(sig(upper, {upper_function()}) != sig(upper));
     CHECK(tree_signature(TreeLayout(base), {"taglib"}) != tree_signature(TreeLayout(base), {"taglib", "beets"}));
 }
+
+TEST_CASE("which tags can move a track: what the paths, queries and %aunique read") {
+    const TreeLayout beets;  // $albumartist/$album%aunique{}/$track $title, singletons, comps
+    for (const std::string key : {"title", "artist", "albumartist", "album", "tracknumber",
+                                  "date", "compilation", "musicbrainz_albumid", "releasetype",
+                                  "label", "catalognumber"})
+        CHECK_MESSAGE(beets.places_by(key), key);
+    for (const std::string key : {"genre", "comment", "lyrics", "composer", "bpm", "mood",
+                                  "replaygain_track_gain", "discnumber", "originaldate"})
+        CHECK_FALSE_MESSAGE(beets.places_by(key), key);
+
+    // Fields name their tags: $year reads date, $comp compilation, $disc discnumber, a name
+    // that is no beets field the tag itself; what comes from the audio or the file, nothing.
+    const TreeLayout fields("$disc/$original_year/$mood/$format $bitrate $path $id");
+    CHECK(fields.places_by("discnumber"));
+    CHECK(fields.places_by("originalyear"));
+    CHECK(fields.places_by("originaldate"));
+    CHECK(fields.places_by("mood"));
+    CHECK_FALSE(fields.places_by("genre"));
+
+    // A query's fields, and a term without a field reads every search field.
+    LayoutConfig queries;
+    queries.views = {{"", {{"bpm:100..200", "Fast/$title"}, {"Jazz", "Jazz/$title"},
+                           {"default", "$title"}}}};
+    const TreeLayout by_query(queries);
+    CHECK(by_query.places_by("bpm"));
+    CHECK(by_query.places_by("genre"));
+    CHECK(by_query.places_by("comment"));
+    CHECK_FALSE(by_query.places_by("mood"));
+
+    // %aunique's arguments name the fields it reads; empty, the configured ones.
+    const TreeLayout own_keys("$album%aunique{album,mood}");
+    CHECK(own_keys.places_by("mood"));
+    CHECK_FALSE(own_keys.places_by("label"));
+    CHECK(TreeLayout("$album%aunique{}").places_by("label"));
+    CHECK(TreeLayout("$album%aunique{$genre}").places_by("label"));  // fields named by a field
+
+    // A plugin function sees every tag unless it declares that it reads only its arguments;
+    // an unknown one is kept as written, its arguments unread.
+    CHECK(TreeLayout("%upper{$title}", {upper_function()}).places_by("mood"));
+    auto pure = upper_function();
+    pure.args_only = true;
+    const TreeLayout args_only("%upper{$title}", {pure});
+    CHECK(args_only.places_by("title"));
+    CHECK_FALSE(args_only.places_by("mood"));
+    CHECK_FALSE(TreeLayout("$title%nosuch{$mood}").places_by("mood"));
+}

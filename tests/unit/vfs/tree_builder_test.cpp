@@ -213,3 +213,46 @@ TEST_CASE("a tree is current until the layout, the sources or an edit changes") 
     CHECK(vfs::tree_current(c, layout, sources));
     CHECK(files(c).count("Edited.flac"));
 }
+
+TEST_CASE("an edit of tags no path reads leaves the tree current") {
+    TempCatalog t;
+    auto& c = *t.catalog;
+    put_flac(c, "a.flac", {{"title", "One"}, {"artist", "A"}, {"album", "X"}, {"genre", "Rock"}});
+    const std::vector<std::string> sources{"user", "taglib"};
+    const vfs::TreeLayout layout;  // beets' default paths
+    vfs::rebuild_tree(c, layout, sources);
+    const auto before = files(c);
+    REQUIRE(before.count("A/X/00 One.flac"));
+    const auto track = c.tree_tracks()[0].attrs.track_id;
+    auto edit = [&](std::vector<std::pair<std::string, std::vector<std::string>>> edits) {
+        catalog::Transaction tx(c.db());
+        c.set_user_tags(track, edits);
+        tx.commit();
+    };
+
+    edit({{"genre", {"Jazz"}}, {"comment", {"remastered"}}, {"lyrics", {"la la"}}});
+    CHECK(c.tree_dirty());
+    CHECK(vfs::tree_current(c, layout, sources));
+    CHECK_FALSE(c.tree_dirty());  // taken in: the next check reads nothing
+    CHECK(files(c) == before);    // same inodes too
+    // The node shows the edit without a rebuild: served through a writer from now on.
+    REQUIRE(c.nodes().size() == 3);
+    catalog::CatalogReader reader(c.path());
+    CHECK(reader.getattr(before.at("A/X/00 One.flac"))->edit_seq > 0);
+
+    // A key the default paths read, directly or through %aunique's disambiguators.
+    for (const std::string key : {"title", "tracknumber", "date", "label", "albumartist",
+                                  "musicbrainz_albumid", "compilation"}) {
+        CAPTURE(key);
+        edit({{key, {"1"}}});
+        CHECK_FALSE(vfs::tree_current(c, layout, sources));
+        vfs::rebuild_tree(c, layout, sources);
+    }
+    // The same edit of genre under paths that read it.
+    const vfs::TreeLayout by_genre("$genre/$title");
+    vfs::rebuild_tree(c, by_genre, sources);
+    edit({{"genre", {"Soul"}}});
+    CHECK_FALSE(vfs::tree_current(c, by_genre, sources));
+    vfs::rebuild_tree(c, by_genre, sources);
+    CHECK(files(c).count("Soul/1.flac"));
+}
