@@ -137,7 +137,14 @@ void Plugin::initialise() {
             if (!f->name || !std::regex_match(f->name, kName) || !f->call)
                 throw std::runtime_error(fmt::format(
                     "its template function #{} has no valid name ([a-z0-9_]+) or no call", i));
-            template_functions_.push_back(f);
+            // A host-sized copy, as for the kind tables: members past the plugin's struct_size
+            // (a plugin built before they existed) read 0.
+            auto copy = std::make_unique<mfs_template_function_t>();
+            std::memset(copy.get(), 0, sizeof *copy);
+            std::memcpy(copy.get(), f, std::min<std::size_t>(f->struct_size, sizeof *copy));
+            copy->struct_size = sizeof *copy;
+            template_functions_.push_back(copy.get());
+            function_copies_.push_back(std::move(copy));
         }
     }
     if (!origin_kind_ && !metadata_kind_ && !template_kind_ && !format_kind_)

@@ -43,7 +43,8 @@ public:
     const mfs_metadata_kind_t* metadata_kind() const { return metadata_kind_.get(); }
     const mfs_template_kind_t* template_kind() const { return template_kind_.get(); }
     const mfs_format_kind_t* format_kind() const { return format_kind_.get(); }
-    // The template functions, checked (a valid name, a call callback).
+    // The template functions, checked (a valid name, a call callback), each copied into a
+    // host-sized struct like the kind tables.
     const std::vector<const mfs_template_function_t*>& template_functions() const {
         return template_functions_;
     }
@@ -63,7 +64,8 @@ private:
     std::unique_ptr<mfs_metadata_kind_t> metadata_kind_;
     std::unique_ptr<mfs_template_kind_t> template_kind_;
     std::unique_ptr<mfs_format_kind_t> format_kind_;
-    std::vector<const mfs_template_function_t*> template_functions_;
+    std::vector<const mfs_template_function_t*> template_functions_;  // into function_copies_
+    std::vector<std::unique_ptr<mfs_template_function_t>> function_copies_;
 };
 
 using PluginPtr = std::shared_ptr<const Plugin>;

@@ -56,6 +56,7 @@ TemplateFunction adopt_template_function(const mfs_template_function_t* function
     out.provider = provider;
     out.min_args = function->min_args;
     out.max_args = function->max_args;
+    out.args_only = (function->flags & MFS_TEMPLATE_ARGS_ONLY) != 0;
     out.call = [function, provider = std::move(provider), keep_alive = std::move(keep_alive)](
                    std::span<const std::string> args,
                    const TrackFields& track) -> std::optional<std::string> {

@@ -11,7 +11,9 @@
 //                        the host leaves the call verbatim and logs why.
 //
 // Example template: "%bucket{$year,10}/%the{$albumartist}/$album/$track $title".
-// Both functions are pure and thread-safe, as template.h demands.
+// Both functions are pure and thread-safe, as template.h demands. Their call operators take the
+// arguments alone, so the helpers declare them MFS_TEMPLATE_ARGS_ONLY: editing a tag the
+// template does not name (a genre, a comment) leaves the tree as it is.
 
 #include <musicfs/cpp/sdk.hpp>
 
@@ -35,7 +37,7 @@ struct The {
     static constexpr const char* description =
         "%the{text}: moves a leading 'The ' to the end ('The Beatles' -> 'Beatles, The')";
 
-    std::string operator()(std::span<const std::string_view> args, const sdk::Tags&) const {
+    std::string operator()(std::span<const std::string_view> args) const {
         const std::string_view text = args[0];
         constexpr std::string_view kArticle = "the";
         if (text.size() <= kArticle.size() + 1 || !is_space(text[kArticle.size()])) {
@@ -65,7 +67,7 @@ struct Bucket {
         "%bucket{value,size}: the range of `size` (default 10) numbers holding the leading "
         "integer of value ('1965',10 -> '1960-1969')";
 
-    std::string operator()(std::span<const std::string_view> args, const sdk::Tags&) const {
+    std::string operator()(std::span<const std::string_view> args) const {
         const std::string_view text = args[0];
         std::int64_t size = 10;
         if (args.size() > 1) {

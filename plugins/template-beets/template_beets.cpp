@@ -111,9 +111,13 @@ std::string f_first(const Args& a) {
     return tb::first(a[0], a.get(1, "1"), a.get(2, "0"), a.get(3, "; "), a.get(4, "; "));
 }
 
-#define MFS_FUNCTION(var, fname, lo, hi, impl, text)                                          \
+// Every function but %ifdef computes from its arguments alone (MFS_TEMPLATE_ARGS_ONLY): an edit
+// of a tag no path names then leaves the tree alone. %ifdef looks a field up by name.
+#define MFS_FUNCTION_FLAGS(var, fname, lo, hi, impl, text, flags)                              \
     constexpr mfs_template_function_t var{sizeof(mfs_template_function_t), fname, lo, hi, text, \
-                                          &trampoline<impl>}
+                                          &trampoline<impl>, flags}
+#define MFS_FUNCTION(var, fname, lo, hi, impl, text) \
+    MFS_FUNCTION_FLAGS(var, fname, lo, hi, impl, text, MFS_TEMPLATE_ARGS_ONLY)
 
 MFS_FUNCTION(kLower, "lower", 1, 1, f_lower, "%lower{text}: lower case");
 MFS_FUNCTION(kUpper, "upper", 1, 1, f_upper, "%upper{text}: UPPER CASE");
@@ -124,8 +128,9 @@ MFS_FUNCTION(kLeft, "left", 2, 2, f_left, "%left{text,n}: the first n characters
 MFS_FUNCTION(kRight, "right", 2, 2, f_right, "%right{text,n}: the last n characters");
 MFS_FUNCTION(kIf, "if", 2, 3, f_if,
              "%if{condition,text[,else]}: text when condition is non-empty and not 0 or false");
-MFS_FUNCTION(kIfdef, "ifdef", 1, 3, f_ifdef,
-             "%ifdef{field[,text[,else]]}: text (or the field's value) when the field exists");
+MFS_FUNCTION_FLAGS(kIfdef, "ifdef", 1, 3, f_ifdef,
+                   "%ifdef{field[,text[,else]]}: text (or the field's value) when the field exists",
+                   0);
 MFS_FUNCTION(kAsciify, "asciify", 1, 1, f_asciify,
              "%asciify{text}: transliterated to ASCII (ICU Any-Latin; Latin-ASCII)");
 MFS_FUNCTION(kTime, "time", 2, 2, f_time,

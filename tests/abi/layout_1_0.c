@@ -179,7 +179,7 @@ AT(mfs_template_call_t, tags, 16);
 AT(mfs_template_call_t, field, 24);
 AT(mfs_template_call_t, ctx, 32);
 
-SIZE(mfs_template_function_t, 40);
+SIZE(mfs_template_function_t, 48);  /* 1.1: + flags */
 ALIGN(mfs_template_function_t, 8);
 AT(mfs_template_function_t, struct_size, 0);
 WIDTH(mfs_template_function_t, struct_size, 4);
@@ -190,6 +190,8 @@ AT(mfs_template_function_t, max_args, 20);
 WIDTH(mfs_template_function_t, max_args, 4);
 AT(mfs_template_function_t, description, 24);
 AT(mfs_template_function_t, call, 32);
+AT(mfs_template_function_t, flags, 40);
+WIDTH(mfs_template_function_t, flags, 4);
 
 SIZE(mfs_template_kind_t, 16);
 ALIGN(mfs_template_kind_t, 8);

@@ -116,6 +116,7 @@ TYPE(mfs_template_function_t, min_args, uint32_t);
 TYPE(mfs_template_function_t, max_args, uint32_t);
 TYPE(mfs_template_function_t, description, const char*);
 TYPE(mfs_template_function_t, call, int64_t (*)(const mfs_template_call_t*, char*, size_t));
+TYPE(mfs_template_function_t, flags, uint32_t);  // 1.1
 TYPE(mfs_template_kind_t, struct_size, uint32_t);
 TYPE(mfs_template_kind_t, function_count, uint32_t);
 TYPE(mfs_template_kind_t, functions, const mfs_template_function_t* const*);

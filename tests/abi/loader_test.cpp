@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -174,6 +175,22 @@ TEST_CASE("a kind table from before get_extension existed loads, and the missing
     CHECK((plugin->origin_kind()->get_extension == nullptr));
     const auto origin = make_origin(plugin);
     CHECK(read_all(*origin, "only.txt") == "abi_old_minor\n");
+}
+
+TEST_CASE("a template function's flags (1.1) are read, and absent past an older struct_size") {
+    Registry registry({});
+    for (const auto& [name, args_only] :
+         {std::pair{"abi_template_flags", true}, std::pair{"abi_template_before_flags", false}}) {
+        CAPTURE(name);
+        const auto path = plugin_path(name);
+        const auto plugin = registry.load_file(path);
+        REQUIRE_MESSAGE(plugin, "refused: ", refusal(registry, path));
+        REQUIRE(plugin->template_functions().size() == 1);
+        const auto* f = plugin->template_functions()[0];
+        CHECK(f->struct_size == sizeof(mfs_template_function_t));
+        CHECK(std::string(f->name) == "tp_echo");
+        CHECK(((f->flags & MFS_TEMPLATE_ARGS_ONLY) != 0) == args_only);
+    }
 }
 
 TEST_CASE("a plugin of a newer minor loads, and the host ignores the table fields it does not know") {

@@ -16,7 +16,9 @@
 //    length is the length written;
 //  - output buffers of 0, 1, 2, 5 bytes and of the exact length are never overrun, always
 //    NUL-terminated, and the returned full length does not depend on the buffer (template.h);
-//  - it is pure: the same inputs give the same output, again and from several threads at once.
+//  - it is pure: the same inputs give the same output, again and from several threads at once;
+//  - declared MFS_TEMPLATE_ARGS_ONLY, it never calls `field` and answers the same for a track
+//    with tags and one without.
 //
 // Exit code: 0 when every check passed, 1 when one failed, 2 on bad usage.
 #include <doctest/doctest.h>
@@ -29,6 +31,7 @@
 #include <musicfs/template.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -71,7 +74,10 @@ struct Track {
     }
     Track(const Track&) = delete;
 
+    static inline std::atomic<std::uint64_t> field_calls{0};
+
     static std::int64_t field(void* ctx, const char* name, char* buf, std::size_t size) {
+        ++field_calls;
         const auto& track = *static_cast<const Track*>(ctx);
         for (const auto& [k, v] : track.tags) {
             if (k != name) continue;
@@ -379,6 +385,22 @@ TEST_CASE("functions are pure: the same inputs give the same output, from severa
     });
     INFO("first difference: ", wrong.first());
     CHECK(wrong.count() == 0);
+}
+
+TEST_CASE("a function declared MFS_TEMPLATE_ARGS_ONLY reads neither the tags nor the fields") {
+    for (const auto* f : functions()) {
+        if ((f->flags & MFS_TEMPLATE_ARGS_ONLY) == 0) continue;
+        for (const auto& args : ordinary_calls(f)) {
+            const auto before = Track::field_calls.load();
+            const Outcome with = call_full(f, args, tagged_track());
+            const Outcome without = call_full(f, args, empty_track());
+            CHECK_MESSAGE(Track::field_calls.load() == before, describe_call(f, args),
+                          " looked a field up, but is declared MFS_TEMPLATE_ARGS_ONLY");
+            CHECK_MESSAGE(with == without, describe_call(f, args), " gives ", describe(with),
+                          " for a tagged track and ", describe(without),
+                          " for an untagged one, but is declared MFS_TEMPLATE_ARGS_ONLY");
+        }
+    }
 }
 
 TEST_CASE("known results (--expect)") {

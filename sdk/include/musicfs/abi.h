@@ -23,7 +23,7 @@
 /* A plugin built for another major version is refused. A host accepts plugins built for an
  * older minor of its major; each side then uses min(host minor, plugin minor). */
 #define MFS_ABI_VERSION_MAJOR 1
-#define MFS_ABI_VERSION_MINOR 0
+#define MFS_ABI_VERSION_MINOR 1
 
 #if defined(_WIN32)
 #define MFS_EXPORT __declspec(dllexport)

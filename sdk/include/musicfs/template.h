@@ -48,7 +48,14 @@ typedef struct mfs_template_function {
      * and log it. Must be a pure function of its inputs: the host caches results.
      * [thread-safe] */
     int64_t (*call)(const mfs_template_call_t* call, char* out, size_t out_size);
+    /* Since ABI 1.1: MFS_TEMPLATE_* flags (0 when the struct ends before it). */
+    uint32_t flags;
 } mfs_template_function_t;
+
+/* mfs_template_function_t.flags: the result depends on argc/argv alone; the function never
+ * reads `tags` nor calls `field`. The host may then take in an edit of a tag that no path
+ * reads without rebuilding the tree. A function without it is assumed to read every tag. */
+#define MFS_TEMPLATE_ARGS_ONLY (1u << 0)
 
 typedef struct mfs_template_kind {
     uint32_t struct_size;

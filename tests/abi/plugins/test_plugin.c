@@ -15,6 +15,11 @@
  *   TP_NO_ENTRY, TP_NULL_ENTRY  no entry symbol at all / an entry returning NULL
  *   TP_NO_READ                  an origin table without its required read callback
  *   TP_NO_KIND                  get_kind answers NULL to every kind
+ *   TP_TEMPLATE                 also a template kind: %tp_echo{text}, declared
+ *                               MFS_TEMPLATE_ARGS_ONLY (ABI 1.1)
+ *   TP_TEMPLATE_BEFORE_FLAGS    with TP_TEMPLATE: the function as built before `flags` existed:
+ *                               its struct_size stops before the field, whose bytes still hold
+ *                               MFS_TEMPLATE_ARGS_ONLY, which the host must not read
  *
  * The origin serves one file, "only.txt", holding the variant's name and a newline.
  */
@@ -162,6 +167,39 @@ static const mfs_origin_kind_t kKind = {
 #define TP_KIND (&kKind)
 #endif
 
+#if defined(TP_TEMPLATE)
+static int64_t tp_echo(const mfs_template_call_t* call, char* out, size_t out_size) {
+    const char* text = call->argc > 0 ? call->argv[0] : "";
+    const size_t n = strlen(text);
+    if (out_size > 0) {
+        const size_t copied = n < out_size - 1 ? n : out_size - 1;
+        memcpy(out, text, copied);
+        out[copied] = '\0';
+    }
+    return (int64_t)n;
+}
+
+static const mfs_template_function_t kEcho = {
+#if defined(TP_TEMPLATE_BEFORE_FLAGS)
+    .struct_size = offsetof(mfs_template_function_t, flags),
+#else
+    .struct_size = sizeof(mfs_template_function_t),
+#endif
+    .name = "tp_echo",
+    .min_args = 1,
+    .max_args = 1,
+    .description = "%tp_echo{text}: text",
+    .call = tp_echo,
+    .flags = MFS_TEMPLATE_ARGS_ONLY,
+};
+static const mfs_template_function_t* const kEchoTable[] = {&kEcho};
+static const mfs_template_kind_t kTemplateKind = {
+    .struct_size = sizeof(mfs_template_kind_t),
+    .function_count = 1,
+    .functions = kEchoTable,
+};
+#endif
+
 static int32_t tp_init(const mfs_host_t* host) {
     (void)host;
 #if defined(TP_NO_READ)
@@ -186,6 +224,9 @@ static const void* tp_get_kind(const char* kind_id) {
     (void)TP_KIND;
     return NULL;
 #else
+#if defined(TP_TEMPLATE)
+    if (strcmp(kind_id, MFS_TEMPLATE_KIND_ID) == 0) return &kTemplateKind;
+#endif
     return strcmp(kind_id, MFS_ORIGIN_KIND_ID) == 0 ? (const void*)TP_KIND : NULL;
 #endif
 }

@@ -126,6 +126,11 @@ TEST_CASE("the built plugin, loaded and called through the C ABI") {
     }
     CHECK(names == std::set<std::string>{"lower", "upper", "capitalize", "title", "left", "right",
                                          "if", "ifdef", "asciify", "time", "first"});
+    // Every function but %ifdef, which looks a field up by name, computes from its arguments
+    // alone: templates calling them leave an edit of a tag they do not name without a rebuild.
+    for (const auto& f : functions) CHECK_MESSAGE(f.args_only == (f.name != "ifdef"), f.name);
+    CHECK_FALSE(vfs::TreeLayout("%if{$album,$album,x}/%upper{$title}", functions).places_by("genre"));
+    CHECK(vfs::TreeLayout("%ifdef{album}/$title", functions).places_by("genre"));
     const vfs::TreeLayout layout(
         "%upper{$artist}/%lower{$title} %capitalize{$album} %title{x y}/%left{$title,2}%right{$title,2}"
         "/%if{$comp,C,N}%if{,a,b} %ifdef{genre}+%ifdef{nosuch,y,n}+%ifdef{artist,yes}/"

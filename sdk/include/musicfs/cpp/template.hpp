@@ -11,9 +11,13 @@
 //   ... sdk::TemplateKind<The, Bucket> in MUSICFS_SDK_PLUGIN(...).
 //
 // Instead of (args, tags) the call operator may take `const sdk::TemplateCall&`, which also looks
-// up derived fields the way the template engine does. The object is default-constructed for
-// each call; the result must depend on the inputs only (the host caches it), and the call
-// operator must be [thread-safe]. Throwing sdk::Error makes the host leave the call verbatim.
+// up derived fields the way the template engine does, or the arguments alone,
+// `(std::span<const std::string_view> args)`: the function is then declared
+// MFS_TEMPLATE_ARGS_ONLY, and an edit of a tag no path names does not rebuild the tree. Prefer
+// that form whenever the result depends on the arguments only. The object is
+// default-constructed for each call; the result must depend on the inputs only (the host caches
+// it), and the call operator must be [thread-safe]. Throwing sdk::Error makes the host leave the
+// call verbatim.
 #ifndef MUSICFS_CPP_TEMPLATE_HPP
 #define MUSICFS_CPP_TEMPLATE_HPP
 
@@ -85,15 +89,22 @@ constexpr bool valid_function_name(const char* name) {
     return true;
 }
 
+// A call operator that takes the arguments alone cannot read the track.
+template <typename F>
+inline constexpr bool kArgsOnly =
+    std::is_invocable_r_v<std::string, const F&, std::span<const std::string_view>>;
+
 template <typename F>
 std::string invoke_template_function(const TemplateCall& call) {
-    if constexpr (std::is_invocable_r_v<std::string, const F&, const TemplateCall&>) {
+    if constexpr (kArgsOnly<F>) {
+        return F{}(call.args());
+    } else if constexpr (std::is_invocable_r_v<std::string, const F&, const TemplateCall&>) {
         return F{}(call);
     } else {
         static_assert(std::is_invocable_r_v<std::string, const F&,
                                             std::span<const std::string_view>, const Tags&>,
-                      "a template function is called as (args, tags) or (const TemplateCall&) "
-                      "and returns std::string");
+                      "a template function is called as (args), (args, tags) or "
+                      "(const TemplateCall&) and returns std::string");
         return F{}(call.args(), call.tags());
     }
 }
@@ -124,6 +135,7 @@ struct TemplateFunctionTable {
         .max_args = F::max_args,
         .description = F::description,
         .call = &call,
+        .flags = kArgsOnly<F> ? MFS_TEMPLATE_ARGS_ONLY : 0u,
     };
 };
 
