@@ -341,10 +341,7 @@ void Catalog::note_edit(std::int64_t track_id, const std::vector<std::string>& k
         .run();
     // The keys edited since the tree was built, for the tree to tell whether any can move a
     // track. Unknown stays unknown until the next build.
-    std::optional<std::vector<std::string>> edited;
-    if (!tree_dirty()) edited.emplace();
-    else edited = edited_keys();
-    if (edited) {
+    if (auto edited = edited_keys()) {
         edited->insert(edited->end(), keys.begin(), keys.end());
         std::sort(edited->begin(), edited->end());
         edited->erase(std::unique(edited->begin(), edited->end()), edited->end());

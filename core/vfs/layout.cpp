@@ -316,49 +316,7 @@ TreeLayout::TreeLayout(LayoutConfig config, std::vector<TemplateFunction> functi
         }
         views_.push_back(std::move(v));
     }
-
-    // The tags places_by() answers true for.
-    auto add_field = [&](std::string_view field) {
-        for (const auto tag : field_tags(field)) placing_tags_.emplace(tag);
-    };
-    for (const auto tag : album_tags()) placing_tags_.emplace(tag);
-    std::function<void(const Template::Expression&)> add_expression =
-        [&](const Template::Expression& expr) {
-            for (const auto& part : expr.parts) {
-                if (const auto* sym = std::get_if<Template::Symbol>(&part)) add_field(sym->name);
-                const auto* call = std::get_if<Template::Call>(&part);
-                if (!call) continue;
-                if (call->name == "aunique" || call->name == "sunique") {
-                    // Their first two arguments name fields; empty, the configured ones.
-                    const auto& cfg = call->name == "aunique" ? config_.aunique : config_.sunique;
-                    for (std::size_t i = 0; i < 2; ++i) {
-                        std::string text;
-                        bool literal = true;
-                        if (i < call->args.size())
-                            for (const auto& p : call->args[i].parts) {
-                                if (const auto* s = std::get_if<std::string>(&p)) text += *s;
-                                else literal = false;
-                            }
-                        if (!literal) places_by_any_tag_ = true;  // fields named by fields
-                        for (const auto& w : words(text.empty() ? (i == 0 ? cfg.keys
-                                                                          : cfg.disambiguators)
-                                                                : text))
-                            add_field(w);
-                    }
-                } else if (const auto it = functions_.find(call->name); it != functions_.end()) {
-                    if (!it->second.args_only) places_by_any_tag_ = true;
-                } else {
-                    continue;  // nothing provides it: kept as written, its arguments unread
-                }
-                for (const auto& a : call->args) add_expression(a);
-            }
-        };
-    for (const auto& v : views_)
-        for (const auto& r : v.rules) {
-            add_expression(r.tmpl.expression());
-            if (r.query)
-                for (const auto& f : r.query->fields()) add_field(f);
-        }
+    find_placing_tags();
 }
 
 TreeLayout::TreeLayout(std::string_view default_template, std::vector<TemplateFunction> functions)
@@ -484,6 +442,50 @@ std::string TreeLayout::signature() const {
         line("function", name + '\x1f' + (it == functions_.end() ? std::string("-") : it->second.provider));
     }
     return sig;
+}
+
+void TreeLayout::find_placing_tags() {
+    auto add_field = [&](std::string_view field) {
+        for (const auto tag : field_tags(field)) placing_tags_.emplace(tag);
+    };
+    for (const auto tag : album_tags()) placing_tags_.emplace(tag);
+    std::function<void(const Template::Expression&)> add_expression =
+        [&](const Template::Expression& expr) {
+            for (const auto& part : expr.parts) {
+                if (const auto* sym = std::get_if<Template::Symbol>(&part)) add_field(sym->name);
+                const auto* call = std::get_if<Template::Call>(&part);
+                if (!call) continue;
+                if (call->name == "aunique" || call->name == "sunique") {
+                    // Their first two arguments name fields; empty, the configured ones.
+                    const auto& cfg = call->name == "aunique" ? config_.aunique : config_.sunique;
+                    for (std::size_t i = 0; i < 2; ++i) {
+                        std::string text;
+                        bool literal = true;
+                        if (i < call->args.size())
+                            for (const auto& p : call->args[i].parts) {
+                                if (const auto* s = std::get_if<std::string>(&p)) text += *s;
+                                else literal = false;
+                            }
+                        if (!literal) places_by_any_tag_ = true;  // fields named by fields
+                        for (const auto& w : words(text.empty() ? (i == 0 ? cfg.keys
+                                                                          : cfg.disambiguators)
+                                                                : text))
+                            add_field(w);
+                    }
+                } else if (const auto it = functions_.find(call->name); it != functions_.end()) {
+                    if (!it->second.args_only) places_by_any_tag_ = true;
+                } else {
+                    continue;  // nothing provides it: kept as written, its arguments unread
+                }
+                for (const auto& a : call->args) add_expression(a);
+            }
+        };
+    for (const auto& v : views_)
+        for (const auto& r : v.rules) {
+            add_expression(r.tmpl.expression());
+            if (r.query)
+                for (const auto& f : r.query->fields()) add_field(f);
+        }
 }
 
 bool TreeLayout::places_by(std::string_view key) const {

@@ -147,6 +147,8 @@ public:
 
 private:
     class Placer;
+    // Fills what places_by() answers, from the views and the functions.
+    void find_placing_tags();
 
     LayoutConfig config_;
     std::vector<View> views_;
