@@ -63,7 +63,7 @@ case $mode in
     mount_rounds=5 ;;
   smoke)
     read_mib=8 read_rounds=2 calls=2000 rounds=3 flat=300 tree=300 small=100
-    large=${large:-1000} copies=1 cmd_rounds=2 find_rounds=2 scan_rounds=2 beets_rounds=0
+    large=${large:-1000} copies=1 cmd_rounds=2 find_rounds=2 scan_rounds=2 beets_rounds=1
     mount_rounds=2 ;;
 esac
 
@@ -184,9 +184,10 @@ run_fsbench() {
   return 1
 }
 
-# measure NAME UNIT CMD...: measure_n (below) for a command measuring one target; sets $med.
+# measure NAME UNIT CMD...: measure_n (below) for a command measuring one target; sets $med
+# and leaves the caller's meds alone.
 measure() {
-  local name=$1 unit=$2
+  local name=$1 unit=$2 meds=()
   shift 2
   measure_n "$unit" "$name" "$@" || return 1
   med=${meds[0]}
@@ -791,7 +792,7 @@ bench_scan() {
   local loop_out nfiles
   loop_out=$("$tools/taglib_loop" -j 1 "$corpus")
   nfiles=$(awk '{ print $1 }' <<<"$loop_out")
-  local t1 t2 m1 m2 b r1 r2 st=$work/scan-state
+  local t1 t2 ta m1 m2 b r1 r2 st=$work/scan-state
   # MusicFS links an allocator of its own (mimalloc) that speeds up TagLib itself: the loop
   # also runs with it, so that the table shows what MusicFS adds to the same reading.
   local alloc alloc_lib extra=()
@@ -812,6 +813,7 @@ bench_scan() {
     --- "$musicfs" scan --log-level error --state-dir "$st" --library corpus "$corpus" \
     "${extra[@]}"
   t1=${meds[0]} m1=${meds[1]} t2=${meds[2]} m2=${meds[3]}
+  [[ -z $alloc_lib ]] || ta=${meds[4]}
   # The catalog the size row measures: fsbench starts each round with another command, so the
   # last command run need not be a MusicFS scan (and the prepare step removed the state).
   rm -rf "$st"
@@ -859,7 +861,7 @@ EOF
     "$(verdict "$r2" '>=' 0.8); $vb"
   if [[ -n $alloc_lib ]]; then
     row "scan of real files, 2 threads each, the loop with MusicFS's allocator ($alloc)" \
-      "$(secs "$m2")" "TagLib loop with $alloc $(secs "${meds[4]}")" "$(calc "${meds[4]} / $m2")x" \
+      "$(secs "$m2")" "TagLib loop with $alloc $(secs "$ta")" "$(calc "$ta / $m2")x" \
       "(information)" ""
   fi
   row "catalog size on disk, real files" "$(calc "$bytes / $ntracks" 0) bytes/track" \
