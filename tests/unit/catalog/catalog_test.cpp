@@ -45,6 +45,27 @@ void add(catalog::Catalog& c, std::int64_t origin, const std::string& path,
     tx.commit();
 }
 
+// A catalog holding one file of the origin "music", "a.flac", with `tags` (source taglib).
+struct OneTrack {
+    TempDir tmp;
+    catalog::Catalog c{tmp.db()};
+    std::int64_t origin = c.ensure_origin("music", "local");
+    std::int64_t track = 0;
+
+    explicit OneTrack(catalog::TagList tags) {
+        add(c, origin, "a.flac", std::move(tags));
+        track = c.track_of("music", "a.flac");
+        REQUIRE(track != 0);
+    }
+    // Runs an edit in its own transaction.
+    template <typename F>
+    void edit(F&& fn) {
+        catalog::Transaction tx(c.db());
+        fn();
+        tx.commit();
+    }
+};
+
 std::map<std::string, std::int64_t> tree_paths(catalog::CatalogReader& r, std::int64_t dir = 1,
                                                 const std::string& prefix = "") {
     std::vector<std::pair<std::string, catalog::NodeAttr>> children;
@@ -217,18 +238,11 @@ TEST_CASE("catalog: a reader's snapshot keeps one view until it ends, and data_v
 }
 
 TEST_CASE("catalog: the user's edits outlive a rescan of a changed file") {
-    TempDir tmp;
-    catalog::Catalog c(tmp.db());
-    const auto o = c.ensure_origin("music", "local");
-    add(c, o, "a.flac", {{"title", "Old"}, {"genre", "Rock"}});
-    const auto track = c.track_of("music", "a.flac");
-    REQUIRE(track != 0);
-    {
-        catalog::Transaction tx(c.db());
-        c.set_user_tags(track, {{"genre", {"Jazz"}}});
-        tx.commit();
-    }
-    add(c, o, "a.flac", {{"title", "New"}}, /*mtime=*/2);  // the file changed on its origin
+    OneTrack t({{"title", "Old"}, {"genre", "Rock"}});
+    auto& c = t.c;
+    const auto track = t.track;
+    t.edit([&] { c.set_user_tags(track, {{"genre", {"Jazz"}}}); });
+    add(c, t.origin, "a.flac", {{"title", "New"}}, /*mtime=*/2);  // the file changed on its origin
     CHECK(c.track_of("music", "a.flac") == track);
     std::map<std::pair<std::string, std::string>, std::string> rows;
     for (const auto& [source, key, value] : c.tag_rows(track)) rows[{source, key}] = value;
@@ -267,27 +281,20 @@ TEST_CASE("catalog: a file keeps its row through unreadable and readable again")
 }
 
 TEST_CASE("catalog: user tag edits replace, remove and clear per key") {
-    TempDir tmp;
-    catalog::Catalog c(tmp.db());
-    const auto o = c.ensure_origin("music", "local");
-    add(c, o, "a.flac", {{"title", "File"}, {"genre", "Rock"}, {"artist", "A"}});
-    const auto track = c.track_of("music", "a.flac");
+    OneTrack t({{"title", "File"}, {"genre", "Rock"}, {"artist", "A"}});
+    auto& c = t.c;
+    const auto track = t.track;
     auto effective = [&] {
         return catalog::effective_tags(c.tag_sets(track), {"user", "taglib"});
     };
-    auto edit = [&](auto&& fn) {
-        catalog::Transaction tx(c.db());
-        fn();
-        tx.commit();
-    };
-    edit([&] { c.set_user_tags(track, {{"genre", {"Jazz", "Soul"}}, {"artist", {}}}); });
+    t.edit([&] { c.set_user_tags(track, {{"genre", {"Jazz", "Soul"}}, {"artist", {}}}); });
     CHECK(effective() == catalog::TagList{{"genre", "Jazz"}, {"genre", "Soul"}, {"title", "File"}});
-    edit([&] { c.set_user_tags(track, {{"genre", {"Blues"}}, {"title", {"Edited"}}}); });
+    t.edit([&] { c.set_user_tags(track, {{"genre", {"Blues"}}, {"title", {"Edited"}}}); });
     CHECK(effective() == catalog::TagList{{"genre", "Blues"}, {"title", "Edited"}});
-    edit([&] { c.clear_user_tags(track, {"genre", "artist"}); });
+    t.edit([&] { c.clear_user_tags(track, {"genre", "artist"}); });
     CHECK(effective() ==
           catalog::TagList{{"artist", "A"}, {"genre", "Rock"}, {"title", "Edited"}});
-    edit([&] { c.clear_user_tags(track, {}); });
+    t.edit([&] { c.clear_user_tags(track, {}); });
     CHECK(effective() == catalog::TagList{{"artist", "A"}, {"genre", "Rock"}, {"title", "File"}});
     // Nothing of the user's is left: the track is served as its original again.
     auto st = c.db().prepare("SELECT edit_seq FROM tracks WHERE id = ?");
@@ -297,44 +304,37 @@ TEST_CASE("catalog: user tag edits replace, remove and clear per key") {
 }
 
 TEST_CASE("catalog: edits note their keys until the tree takes them in") {
-    TempDir tmp;
-    catalog::Catalog c(tmp.db());
-    const auto o = c.ensure_origin("music", "local");
-    add(c, o, "a.flac", {{"title", "File"}, {"genre", "Rock"}});
-    const auto track = c.track_of("music", "a.flac");
-    auto edit = [&](auto&& fn) {
-        catalog::Transaction tx(c.db());
-        fn();
-        tx.commit();
-    };
+    OneTrack t({{"title", "File"}, {"genre", "Rock"}});
+    auto& c = t.c;
+    const auto track = t.track;
     using Keys = std::vector<std::string>;
     CHECK_FALSE(c.tree_dirty());
     CHECK(c.edited_keys() == Keys{});
 
-    edit([&] { c.set_user_tags(track, {{"genre", {"Jazz"}}, {"mood", {"Calm"}}}); });
+    t.edit([&] { c.set_user_tags(track, {{"genre", {"Jazz"}}, {"mood", {"Calm"}}}); });
     CHECK(c.tree_dirty());
     CHECK(c.edited_keys() == Keys{"genre", "mood"});
-    edit([&] { c.set_user_pictures(track, {{3, "image/png", "", 1, 1, "png"}}); });
+    t.edit([&] { c.set_user_pictures(track, {{3, "image/png", "", 1, 1, "png"}}); });
     CHECK(c.edited_keys() == Keys{"genre", "mood"});  // a picture is no tag
-    edit([&] { c.clear_user_tags(track, {"comment"}); });
+    t.edit([&] { c.clear_user_tags(track, {"comment"}); });
     CHECK(c.edited_keys() == Keys{"comment", "genre", "mood"});
 
     // Taken in (by a rebuild, or as moving nothing): a new edit starts a new list.
     c.accept_edits();
     CHECK_FALSE(c.tree_dirty());
     CHECK(c.edited_keys() == Keys{});
-    edit([&] { c.set_user_tags(track, {{"title", {"Edited"}}}); });
+    t.edit([&] { c.set_user_tags(track, {{"title", {"Edited"}}}); });
     c.finish_tree(1, "sig");
     CHECK(c.edited_keys() == Keys{});
     // Clearing every key edits each key the user had set.
-    edit([&] { c.clear_user_tags(track, {}); });
+    t.edit([&] { c.clear_user_tags(track, {}); });
     CHECK(c.edited_keys() == Keys{"genre", "mood", "title"});
 
     // A pending edit whose keys were not noted (an older musicfs) is unknown until a rebuild,
     // whatever is edited after it.
     c.db().exec("DELETE FROM meta WHERE key = 'edited_keys'");
     CHECK_FALSE(c.edited_keys());
-    edit([&] { c.set_user_tags(track, {{"genre", {"Soul"}}}); });
+    t.edit([&] { c.set_user_tags(track, {{"genre", {"Soul"}}}); });
     CHECK_FALSE(c.edited_keys());
     c.finish_tree(2, "sig");
     CHECK(c.edited_keys() == Keys{});
