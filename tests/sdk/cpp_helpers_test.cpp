@@ -226,7 +226,7 @@ struct Fails {
     static constexpr std::uint32_t min_args = 0;
     static constexpr std::uint32_t max_args = 1;
     static constexpr const char* description = "%fails{}: always an error";
-    std::string operator()(std::span<const std::string_view> args, const sdk::Tags&) const {
+    std::string operator()(std::span<const std::string_view> args) const {  // args only
         if (args.empty()) {
             throw sdk::Error(-EINVAL, "fails needs no reason");
         }
@@ -663,6 +663,10 @@ TEST_CASE("template: the function table, the size protocol, errors") {
     CHECK(upper.min_args == 1);
     CHECK(upper.max_args == 2);
     CHECK(std::string_view(upper.description) == "%upper{text}: ASCII upper case");
+    // Only a call operator that takes the arguments alone declares MFS_TEMPLATE_ARGS_ONLY.
+    CHECK(upper.flags == 0u);
+    CHECK(function("field").flags == 0u);
+    CHECK(function("fails").flags == MFS_TEMPLATE_ARGS_ONLY);
 
     const mfs_tag_t tag_array[] = {{"title", "x"}, {"suffix", "!"}};
     const mfs_tag_list_t tags{sizeof(mfs_tag_list_t), 2, tag_array};
