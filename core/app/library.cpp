@@ -208,6 +208,9 @@ std::vector<std::shared_ptr<const overlay::FormatWriter>> Library::format_writer
 bool Library::refresh_tree() {
     const auto sources = precedence();
     if (vfs::tree_current(*catalog_, *layout_, sources)) return false;
+    // An edit's rebuild takes seconds in a big library (10 s at 10^6 tracks): `musicfs tag set`
+    // keeps waiting while it runs.
+    catalog_->note_rebuild_start();
     vfs::rebuild_tree(*catalog_, *layout_, sources);
     return true;
 }

@@ -120,26 +120,6 @@ void check_key(const std::string& key) {
                         key);
 }
 
-// Waits (a few seconds at most) until a daemon serving the catalog has applied the change,
-// so that the next open through the mount sees it. Returns false when none acknowledged.
-bool wait_for_daemon(catalog::Catalog& cat, std::int64_t seq) {
-    const auto pid_file = fs::path(cat.path()).parent_path() / "daemon.pid";
-    std::ifstream in(pid_file);
-    long pid = 0;
-    if (!(in >> pid) || pid <= 0) return false;
-    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;  // a stale file
-    // The daemon rebuilds the tree when paths change, which takes longer in big libraries.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (cat.meta_int("applied_change") >= seq) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    spdlog::warn("the daemon (pid {}) did not apply the change within 10 s; the mount may show "
-                 "the old tags for a while",
-                 pid);
-    return false;
-}
-
 nlohmann::json describe(catalog::Catalog& cat, std::int64_t track, const TrackRef& ref,
                         const std::vector<std::string>& sources) {
     // Effective values per key, with the source they come from.
@@ -168,6 +148,56 @@ nlohmann::json describe(catalog::Catalog& cat, std::int64_t track, const TrackRe
 }
 
 }  // namespace
+
+bool wait_for_daemon(catalog::Catalog& cat, std::int64_t seq, const DaemonWait& limits) {
+    const auto pid_file = fs::path(cat.path()).parent_path() / "daemon.pid";
+    std::ifstream in(pid_file);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) return false;
+    auto alive = [&] { return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH; };
+    if (!alive()) return false;  // a stale file
+    using Clock = std::chrono::steady_clock;
+    const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+    const auto start = Clock::now();
+    auto progress = start;  // when the daemon last applied a change or began a rebuild
+    std::int64_t applied = -1, rebuilding = -1;
+    bool told = false;
+    for (;;) {
+        const auto now_applied = cat.meta_int("applied_change");
+        if (now_applied >= seq) return true;
+        // A rebuild of the tree (an edit that moves tracks) takes seconds in a big library; the
+        // daemon says when it begins one, and applies what it took in when it is done.
+        const auto now_rebuilding = cat.meta_int("rebuilding_through");
+        const auto now = Clock::now();
+        if (now_applied != applied || now_rebuilding != rebuilding) progress = now;
+        applied = now_applied;
+        rebuilding = now_rebuilding;
+        if (rebuilding > applied) {
+            if (!alive()) {
+                spdlog::warn("the daemon (pid {}) ended while rebuilding the tree; the next "
+                             "mount applies the change",
+                             pid);
+                return false;
+            }
+            if (now - progress > limits.rebuild) {
+                spdlog::warn("the daemon (pid {}) is still rebuilding the tree after {:g} s; "
+                             "the mount shows the change once it is done",
+                             pid, seconds(now - progress));
+                return false;
+            }
+            if (!told && now - start > std::chrono::seconds(1)) {
+                spdlog::info("waiting for the daemon (pid {}) to rebuild the tree", pid);
+                told = true;
+            }
+        } else if (now - progress > limits.answer) {
+            spdlog::warn("the daemon (pid {}) did not apply the change within {:g} s; the mount "
+                         "may show the old tags for a while",
+                         pid, seconds(limits.answer));
+            return false;
+        }
+        std::this_thread::sleep_for(limits.poll);
+    }
+}
 
 int run_tag(const Config& config, const TagArgs& args) {
     const TrackRef ref = resolve(config, args.file);

@@ -466,6 +466,11 @@ void Catalog::prune_changes(std::int64_t keep) {
         .run();
 }
 
+void Catalog::note_rebuild_start() {
+    db_.exec("INSERT OR REPLACE INTO meta (key, value) "
+             "SELECT 'rebuilding_through', COALESCE(max(seq), 0) FROM changes");
+}
+
 void Catalog::finish_tree(std::int64_t when_ns, const std::string& signature) {
     db_.exec("UPDATE meta SET value = value + 1 WHERE key = 'tree_generation'");
     db_.prepare("UPDATE meta SET value = ? WHERE key = 'tree_built_ns'").bind(1, when_ns).run();
