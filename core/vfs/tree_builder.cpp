@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -38,6 +40,19 @@ std::vector<TrackData> to_input(std::vector<catalog::TreeTrack> tracks,
     }
     return out;
 }
+
+// A name in a directory.
+struct NodeKey {
+    std::int64_t parent;
+    std::string_view name;
+    bool operator==(const NodeKey&) const = default;
+};
+struct NodeKeyHash {
+    std::size_t operator()(const NodeKey& k) const noexcept {
+        return std::hash<std::string_view>{}(k.name) ^
+               (static_cast<std::size_t>(k.parent) * 0x9e3779b97f4a7c15ULL);
+    }
+};
 
 catalog::TrackCounts counts(const std::vector<catalog::TreeTrack>& tracks) {
     catalog::TrackCounts c;
@@ -116,16 +131,12 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
         std::int64_t track_id;
         bool keep = false;
     };
-    // (parent, name) -> node; string key: parent ino, NUL, name.
-    auto key = [](std::int64_t parent, const std::string& name) {
-        std::string k = std::to_string(parent);
-        k += '\0';
-        k += name;
-        return k;
-    };
-    std::unordered_map<std::string, Existing> existing;
-    for (const auto& n : catalog.nodes())
-        existing.emplace(key(n.parent, n.name), Existing{n.ino, n.track_id});
+    // (parent, name) -> node. The names are views into `nodes` and `placements`, which outlive
+    // the map: no string is built per node or per lookup (at 10^6 tracks, ~4 million).
+    const auto nodes = catalog.nodes();
+    std::unordered_map<NodeKey, Existing, NodeKeyHash> existing;
+    existing.reserve(nodes.size());
+    for (const auto& n : nodes) existing.emplace(NodeKey{n.parent, n.name}, Existing{n.ino, n.track_id});
 
     TreeStats stats;
     stats.rebuilt = true;
@@ -144,7 +155,7 @@ TreeStats rebuild_tree(catalog::Catalog& catalog, const TreeLayout& layout,
         return &*it;
     };
     auto ensure = [&](std::int64_t parent, const std::string& name, std::int64_t track_id) {
-        const auto k = key(parent, name);
+        const NodeKey k{parent, name};
         if (auto it = existing.find(k); it != existing.end()) {
             if (it->second.keep) return it->second.ino;  // a directory placed earlier
             if (it->second.track_id == track_id) {
