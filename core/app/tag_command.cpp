@@ -185,7 +185,7 @@ bool wait_for_daemon(catalog::Catalog& cat, std::int64_t seq, const DaemonWait& 
                              pid, seconds(now - progress));
                 return false;
             }
-            if (!told && now - start > std::chrono::seconds(1)) {
+            if (!told && now - start > std::chrono::seconds(3)) {
                 spdlog::info("waiting for the daemon (pid {}) to rebuild the tree", pid);
                 told = true;
             }
