@@ -209,9 +209,18 @@ bool Library::refresh_tree() {
     const auto sources = precedence();
     if (vfs::tree_current(*catalog_, *layout_, sources)) return false;
     // An edit's rebuild takes seconds in a big library (10 s at 10^6 tracks): `musicfs tag set`
-    // keeps waiting while it runs.
+    // keeps waiting while it runs, and no longer once it failed.
     catalog_->note_rebuild_start();
-    vfs::rebuild_tree(*catalog_, *layout_, sources);
+    try {
+        vfs::rebuild_tree(*catalog_, *layout_, sources);
+    } catch (...) {
+        try {
+            catalog_->set_meta_int("rebuilding_through", 0);
+        } catch (const std::exception& e) {
+            spdlog::debug("cannot withdraw the rebuild notice: {}", e.what());
+        }
+        throw;
+    }
     return true;
 }
 
