@@ -79,6 +79,12 @@ Plugin::~Plugin() {
     }
 }
 
+std::vector<const mfs_template_function_t*> Plugin::template_functions() const {
+    std::vector<const mfs_template_function_t*> out;
+    for (const auto& f : template_functions_) out.push_back(&f);
+    return out;
+}
+
 void Plugin::initialise() {
     register_plugin_name(id(), name());  // before init: init may already read its options
     {
@@ -139,12 +145,11 @@ void Plugin::initialise() {
                     "its template function #{} has no valid name ([a-z0-9_]+) or no call", i));
             // A host-sized copy, as for the kind tables: members past the plugin's struct_size
             // (a plugin built before they existed) read 0.
-            auto copy = std::make_unique<mfs_template_function_t>();
-            std::memset(copy.get(), 0, sizeof *copy);
-            std::memcpy(copy.get(), f, std::min<std::size_t>(f->struct_size, sizeof *copy));
-            copy->struct_size = sizeof *copy;
-            template_functions_.push_back(copy.get());
-            function_copies_.push_back(std::move(copy));
+            mfs_template_function_t copy;
+            std::memset(&copy, 0, sizeof copy);
+            std::memcpy(&copy, f, std::min<std::size_t>(f->struct_size, sizeof copy));
+            copy.struct_size = sizeof copy;
+            template_functions_.push_back(copy);
         }
     }
     if (!origin_kind_ && !metadata_kind_ && !template_kind_ && !format_kind_)

@@ -45,9 +45,7 @@ public:
     const mfs_format_kind_t* format_kind() const { return format_kind_.get(); }
     // The template functions, checked (a valid name, a call callback), each copied into a
     // host-sized struct like the kind tables.
-    const std::vector<const mfs_template_function_t*>& template_functions() const {
-        return template_functions_;
-    }
+    std::vector<const mfs_template_function_t*> template_functions() const;
     // "origin", "metadata", "template", "format", joined with ", ".
     std::string kinds() const;
 
@@ -64,8 +62,7 @@ private:
     std::unique_ptr<mfs_metadata_kind_t> metadata_kind_;
     std::unique_ptr<mfs_template_kind_t> template_kind_;
     std::unique_ptr<mfs_format_kind_t> format_kind_;
-    std::vector<const mfs_template_function_t*> template_functions_;  // into function_copies_
-    std::vector<std::unique_ptr<mfs_template_function_t>> function_copies_;
+    std::vector<mfs_template_function_t> template_functions_;  // filled once, by initialise()
 };
 
 using PluginPtr = std::shared_ptr<const Plugin>;

@@ -53,7 +53,7 @@ namespace {
 using Args = std::vector<std::string>;
 using Tags = std::vector<std::pair<std::string, std::string>>;
 
-const std::vector<const mfs_template_function_t*>& functions() {
+std::vector<const mfs_template_function_t*> functions() {
     return musicfs::conformance::plugin_under_test()->template_functions();
 }
 
