@@ -444,6 +444,19 @@ std::string TreeLayout::signature() const {
     return sig;
 }
 
+namespace {
+// An argument's text when it is literal; nullopt when it holds fields or calls.
+std::optional<std::string> literal_text(const Template::Expression& expr) {
+    std::string text;
+    for (const auto& part : expr.parts) {
+        const auto* s = std::get_if<std::string>(&part);
+        if (!s) return std::nullopt;
+        text += *s;
+    }
+    return text;
+}
+}  // namespace
+
 void TreeLayout::find_placing_tags() {
     auto add_field = [&](std::string_view field) {
         for (const auto tag : field_tags(field)) placing_tags_.emplace(tag);
@@ -459,18 +472,11 @@ void TreeLayout::find_placing_tags() {
                     // Their first two arguments name fields; empty, the configured ones.
                     const auto& cfg = call->name == "aunique" ? config_.aunique : config_.sunique;
                     for (std::size_t i = 0; i < 2; ++i) {
-                        std::string text;
-                        bool literal = true;
-                        if (i < call->args.size())
-                            for (const auto& p : call->args[i].parts) {
-                                if (const auto* s = std::get_if<std::string>(&p)) text += *s;
-                                else literal = false;
-                            }
-                        if (!literal) places_by_any_tag_ = true;  // fields named by fields
-                        for (const auto& w : words(text.empty() ? (i == 0 ? cfg.keys
-                                                                          : cfg.disambiguators)
-                                                                : text))
-                            add_field(w);
+                        auto text = i < call->args.size() ? literal_text(call->args[i])
+                                                          : std::optional<std::string>("");
+                        if (!text) places_by_any_tag_ = true;  // fields named by fields
+                        else if (text->empty()) text = i == 0 ? cfg.keys : cfg.disambiguators;
+                        for (const auto& w : words(text.value_or(""))) add_field(w);
                     }
                 } else if (const auto it = functions_.find(call->name); it != functions_.end()) {
                     if (!it->second.args_only) places_by_any_tag_ = true;
