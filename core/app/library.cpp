@@ -215,7 +215,7 @@ bool Library::refresh_tree() {
         vfs::rebuild_tree(*catalog_, *layout_, sources);
     } catch (...) {
         try {
-            catalog_->set_meta_int("rebuilding_through", 0);
+            catalog_->withdraw_rebuild_notice();
         } catch (const std::exception& e) {
             spdlog::debug("cannot withdraw the rebuild notice: {}", e.what());
         }

@@ -471,6 +471,8 @@ void Catalog::note_rebuild_start() {
              "SELECT 'rebuilding_through', COALESCE(max(seq), 0) FROM changes");
 }
 
+void Catalog::withdraw_rebuild_notice() { set_meta_int("rebuilding_through", 0); }
+
 void Catalog::finish_tree(std::int64_t when_ns, const std::string& signature) {
     db_.exec("UPDATE meta SET value = value + 1 WHERE key = 'tree_generation'");
     db_.prepare("UPDATE meta SET value = ? WHERE key = 'tree_built_ns'").bind(1, when_ns).run();

@@ -196,6 +196,8 @@ public:
     // Records that a rebuild of the tree taking in every change journaled so far begins (meta
     // 'rebuilding_through'), for `musicfs tag set` to tell a daemon at work from a silent one.
     void note_rebuild_start();
+    // Withdraws it after a rebuild that failed, so that `tag set` stops waiting for it.
+    void withdraw_rebuild_notice();
     // Marks the tree as rebuilt from a template and sources described by `signature`: bumps
     // the generation, records the time.
     void finish_tree(std::int64_t when_ns, const std::string& signature);
